@@ -1,0 +1,203 @@
+// N-API surface of the FUSE binding: mount(), reply(), unmount(). Thin on purpose:
+// passthrough.cc holds the file-system logic; this file moves requests between FUSE
+// worker threads and the JavaScript thread through one thread-safe function per mount.
+#include <errno.h>
+#include <fuse.h>
+#include <napi.h>
+#include <sys/mount.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "passthrough.h"
+
+namespace lacuna {
+namespace {
+
+// Delivers requests to the JavaScript dispatcher:
+//   dispatch(kind, op, req|null, uid, gid, pid, path, path2, a, b, buf|null, result)
+// For a Check the dispatcher must call reply(req, …) exactly once, now or later.
+class MountBridge : public Bridge {
+ public:
+  Napi::ThreadSafeFunction tsfn;
+  std::atomic<bool> open{true};
+
+  int Check(Request &req) override {
+    req.kind = Kind::Check;
+    if (!open.load() || tsfn.BlockingCall(&req, CallJs) != napi_ok) return -EIO;
+    req.Wait();
+    return req.reply;
+  }
+
+  void Notify(Request *req) override {
+    req->kind = Kind::Notify;
+    if (!open.load() || tsfn.BlockingCall(req, CallJs) != napi_ok) delete req;
+  }
+
+  static void CallJs(Napi::Env env, Napi::Function fn, Request *req) {
+    bool check = req->kind == Kind::Check;
+    if (env == nullptr) {  // the function is being torn down
+      if (check) req->Finish(-EIO); else delete req;
+      return;
+    }
+    try {
+      Napi::Value buf = env.Null();
+      if (req->buf != nullptr) {
+        // Borrowed: the FUSE thread waits for the reply, so the bytes stay valid; JS must
+        // not keep the Buffer beyond its reply (the dispatcher copies what it keeps).
+        buf = Napi::Buffer<char>::New(env, const_cast<char *>(req->buf), req->len, [](Napi::Env, char *) {});
+      }
+      fn.Call({
+          Napi::Number::New(env, static_cast<int>(req->kind)),
+          Napi::Number::New(env, req->op),
+          check ? Napi::External<Request>::New(env, req).As<Napi::Value>() : env.Null(),
+          Napi::Number::New(env, req->caller.uid),
+          Napi::Number::New(env, req->caller.gid),
+          Napi::Number::New(env, req->caller.pid),
+          Napi::String::New(env, req->path),
+          Napi::String::New(env, req->path2),
+          Napi::Number::New(env, static_cast<double>(req->a)),
+          Napi::Number::New(env, static_cast<double>(req->b)),
+          buf,
+          Napi::Number::New(env, req->result),
+      });
+    } catch (const Napi::Error &e) {
+      fprintf(stderr, "lacuna-fs: dispatcher threw: %s\n", e.Message().c_str());
+      if (check) req->Finish(-EIO);
+    }
+    if (!check) delete req;
+  }
+};
+
+struct MountHandle {
+  MountState state;
+  MountBridge bridge;
+  std::thread loop;
+  std::thread stopper;
+  std::atomic<bool> stopping{false};
+};
+
+void LoopEnded(MountHandle *h) {
+  auto *req = new Request();
+  req->op = OP_UNMOUNTED;
+  req->path = h->state.mountpoint;
+  h->bridge.Notify(req);
+}
+
+// mount(mountpoint, source, options, dispatch) → handle
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[1].IsString() || !info[2].IsString() || !info[3].IsFunction()) {
+    throw Napi::TypeError::New(env, "mount(mountpoint: string, source: string, options: string, dispatch: function)");
+  }
+  std::string mountpoint = info[0].As<Napi::String>();
+  std::string source = info[1].As<Napi::String>();
+  std::string options = info[2].As<Napi::String>();
+  while (source.size() > 1 && source.back() == '/') source.pop_back();
+  if (source == "/") source = "";
+
+  auto *h = new MountHandle();
+  h->state.source = source;
+  h->state.mountpoint = mountpoint;
+  h->state.bridge = &h->bridge;
+  h->bridge.tsfn = Napi::ThreadSafeFunction::New(env, info[3].As<Napi::Function>(), "lacuna-fuse", 0, 1);
+
+  struct fuse_args args = FUSE_ARGS_INIT(0, nullptr);
+  fuse_opt_add_arg(&args, "lacuna-fs");
+  if (!options.empty()) {
+    fuse_opt_add_arg(&args, "-o");
+    fuse_opt_add_arg(&args, options.c_str());
+  }
+  h->state.chan = fuse_mount(mountpoint.c_str(), &args);
+  if (h->state.chan == nullptr) {
+    int err = errno;
+    fuse_opt_free_args(&args);
+    h->bridge.tsfn.Release();
+    delete h;
+    throw Napi::Error::New(env, std::string("fuse_mount failed for ") + mountpoint + ": " + strerror(err ? err : EIO));
+  }
+  h->state.fuse = fuse_new(h->state.chan, &args, PassthroughOperations(), sizeof(struct fuse_operations), &h->state);
+  fuse_opt_free_args(&args);
+  if (h->state.fuse == nullptr) {
+    fuse_unmount(mountpoint.c_str(), h->state.chan);
+    h->bridge.tsfn.Release();
+    delete h;
+    throw Napi::Error::New(env, "fuse_new failed for " + mountpoint + " (bad mount option?)");
+  }
+  h->loop = std::thread([h] {
+    fuse_loop_mt(h->state.fuse);
+    LoopEnded(h);
+  });
+  return Napi::External<MountHandle>::New(env, h);
+}
+
+// reply(req, result, bits?, data?) — answers a Check.
+Napi::Value Reply(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsExternal() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "reply(req: external, result: number, bits?: number, data?)");
+  }
+  Request *req = info[0].As<Napi::External<Request>>().Data();
+  int result = info[1].As<Napi::Number>().Int32Value();
+  if (info.Length() > 2 && info[2].IsNumber()) req->bits = info[2].As<Napi::Number>().Uint32Value();
+  if (info.Length() > 3) {
+    Napi::Value d = info[3];
+    if (d.IsBuffer()) {
+      auto b = d.As<Napi::Buffer<char>>();
+      req->data.assign(b.Data(), b.Length());
+    } else if (d.IsString()) {
+      req->data = d.As<Napi::String>().Utf8Value();
+    } else if (d.IsArray()) {
+      auto arr = d.As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); i++) {
+        Napi::Value v = arr.Get(i);
+        if (v.IsString()) req->names.push_back(v.As<Napi::String>().Utf8Value());
+        else if (v.IsNumber()) req->numbers.push_back(v.As<Napi::Number>().DoubleValue());
+      }
+    }
+  }
+  req->Finish(result);
+  return env.Undefined();
+}
+
+// unmount(handle) — detaches the mount; the dispatcher receives OP_UNMOUNTED when the
+// loop has ended. Never blocks the JavaScript thread: in-flight ops still need replies.
+Napi::Value Unmount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "unmount(handle)");
+  MountHandle *h = info[0].As<Napi::External<MountHandle>>().Data();
+  if (h->stopping.exchange(true)) return env.Undefined();
+  h->stopper = std::thread([h] {
+    fuse_exit(h->state.fuse);
+    umount2(h->state.mountpoint.c_str(), MNT_DETACH);
+    if (h->loop.joinable()) h->loop.join();
+    fuse_unmount(h->state.mountpoint.c_str(), h->state.chan);
+    fuse_destroy(h->state.fuse);
+  });
+  h->stopper.detach();
+  return env.Undefined();
+}
+
+// release(handle) — after OP_UNMOUNTED: no more requests will come.
+Napi::Value Release(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "release(handle)");
+  MountHandle *h = info[0].As<Napi::External<MountHandle>>().Data();
+  if (h->bridge.open.exchange(false)) h->bridge.tsfn.Release();
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("reply", Napi::Function::New(env, Reply));
+  exports.Set("unmount", Napi::Function::New(env, Unmount));
+  exports.Set("release", Napi::Function::New(env, Release));
+  return exports;
+}
+
+}  // namespace
+}  // namespace lacuna
+
+static Napi::Object InitLacunaFuse(Napi::Env env, Napi::Object exports) { return lacuna::Init(env, exports); }
+NODE_API_MODULE(lacuna_fuse, InitLacunaFuse)
