@@ -1,0 +1,73 @@
+// The single place an audit record becomes bytes: RFC 8785 (JSON Canonicalization Scheme)
+// via the `canonicalize` package, after a strict normalisation that makes every input
+// either exactly representable or a loud AuditRecordError. Spool, PostgreSQL, verify and
+// reports all go through here, so a record read back from anywhere re-encodes identically.
+import { createRequire } from 'node:module';
+import { AuditRecordError } from './types.js';
+
+// `canonicalize` is CommonJS (module.exports = fn) but its typings declare an ES default export,
+// which NodeNext resolution types as the namespace; require() gets the function unambiguously.
+const canonicalizeJcs = createRequire(import.meta.url)('canonicalize') as (v: unknown) => string | undefined;
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+
+/**
+ * Turn an arbitrary value into plain JSON data with one meaning:
+ * - bigint → decimal string (JSON numbers above 2^53 would silently round: inode numbers do);
+ * - Date → its ISO string; undefined object members are dropped, undefined array items are null
+ *   (what JSON.stringify does, said explicitly here so nobody relies on it by accident);
+ * - NaN, ±Infinity, functions, symbols, cycles, Maps, Sets and class instances are refused, because
+ *   any silent mapping of them would make two different inputs hash the same.
+ */
+export function normalize(value: unknown, path = '$', seen: Set<object> = new Set()): JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new AuditRecordError(`${path}: ${value} has no JSON form`);
+      return Object.is(value, -0) ? 0 : value;
+    case 'bigint':
+      return value.toString(10);
+    case 'object': {
+      if (value === null) return null;
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw new AuditRecordError(`${path}: invalid Date`);
+        return value.toISOString();
+      }
+      if (seen.has(value)) throw new AuditRecordError(`${path}: cycle`);
+      seen.add(value);
+      try {
+        if (Array.isArray(value)) {
+          return value.map((v, i) => (v === undefined ? null : normalize(v, `${path}[${i}]`, seen)));
+        }
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          throw new AuditRecordError(`${path}: ${proto?.constructor?.name ?? 'object'} is not plain data`);
+        }
+        const out: { [k: string]: JsonValue } = {};
+        for (const [k, v] of Object.entries(value)) {
+          if (v === undefined) continue;
+          out[k] = normalize(v, `${path}.${k}`, seen);
+        }
+        return out;
+      } finally {
+        seen.delete(value);
+      }
+    }
+    default:
+      throw new AuditRecordError(`${path}: ${typeof value} has no JSON form`);
+  }
+}
+
+/** RFC 8785 text of already-normalised JSON data. */
+export function canonicalText(value: JsonValue): string {
+  const s = canonicalizeJcs(value);
+  if (s === undefined) throw new AuditRecordError('value has no canonical form');
+  return s;
+}
+
+/** RFC 8785 text of any value, normalising first. */
+export function canonicalize(value: unknown): string {
+  return canonicalText(normalize(value));
+}

@@ -1,0 +1,434 @@
+// The AuditLog the daemon holds: synchronous append() that assigns seq and hash and queues the
+// record, a group-commit loop that writes and fsyncs batches to the spool, signed checkpoints every
+// N records or T seconds, and (optionally) the PostgreSQL sink fed from the durable spool.
+// Invariant: headSeq >= durableSeq >= confirmedSeq; only durable records are checkpointed or shipped.
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, writeSync, fdatasyncSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { signCheckpoint, checkpointLine, type StoredCheckpoint } from './checkpoint.js';
+import { loadCheckpointFile } from './checkpoints-file.js';
+import { CHAIN_FILE, CHECKPOINTS_FILE, SINK_FILE, auditDirOf, readJsonIfExists, writeFileAtomic } from './files.js';
+import { ZERO_HASH } from './hash.js';
+import { loadOrCreateKey, type SigningKey } from './keys.js';
+import { MerkleFrontier } from './merkle.js';
+import { buildRecord } from './record.js';
+import { Spool, type Recovery } from './spool.js';
+import { PostgresSink } from './sink.js';
+import { AuditUnavailableError, type AuditEvent, type AuditKind, type AuditReceipt, type AuditStats } from './types.js';
+
+export interface AuditLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface OpenAuditOptions {
+  stateDir: string;
+  host?: string;
+  /** Defaults to the id stored in <stateDir>/audit/chain.json, or `<host>-<random>` on first start. */
+  chainId?: string;
+  /** PostgreSQL connection string; null/undefined = the local chain alone is the audit log. */
+  postgres?: string | null;
+  /** Sign a checkpoint after this many durable records (default 1000). */
+  checkpointEvery?: number;
+  /** … or after this many seconds with new records (default 60). */
+  checkpointSeconds?: number;
+  /** Longest a queued record waits before its batch is written (default 2 ms). */
+  groupCommitMs?: number;
+  /** Segment file size before rotation (default 16 MiB). */
+  segmentBytes?: number;
+  /** Retry delay after the spool failed to write (default 1000 ms). */
+  retryMs?: number;
+  /** Records per PostgreSQL INSERT (default 2000). */
+  sinkBatch?: number;
+  /** Delete spool segments PostgreSQL has confirmed and a checkpoint covers (default true). */
+  trim?: boolean;
+  logger?: AuditLogger;
+}
+
+export interface AuditLog {
+  /** Synchronous: assigns seq and hash and queues the record for group commit. Throws AuditUnavailableError if the spool is unwritable. */
+  append(e: AuditEvent): AuditReceipt;
+  /** Resolves when everything appended so far is durable in the spool; rejects with AuditUnavailableError if it cannot be. */
+  flush(): Promise<void>;
+  /** Resolves when record `seq` is durable (for callers that must not answer before the record is on disk). */
+  durable(seq: number): Promise<void>;
+  head(): { seq: number; hash: string };
+  stats(): AuditStats;
+  /** Write a checkpoint now for the durable head (if it moved since the last one). */
+  checkpoint(): Promise<void>;
+  /** Flush, checkpoint, give the sink up to `drainMs` (default 2000) to catch up, release files. */
+  close(opts?: { drainMs?: number }): Promise<void>;
+  readonly chainId: string;
+  readonly keyId: string;
+  readonly publicKeyPem: string;
+}
+
+interface Pending {
+  seq: number;
+  hash: string;
+  line: string;
+}
+
+interface ChainFile {
+  chain_id: string;
+  host: string;
+  created: string;
+  format: string;
+}
+
+const noopLogger: AuditLogger = { info() {}, warn() {}, error() {} };
+
+export async function openAudit(opts: OpenAuditOptions): Promise<AuditLog> {
+  const log = new ChainLog(opts);
+  await log.start();
+  return log;
+}
+
+class ChainLog implements AuditLog {
+  chainId = '';
+  keyId = '';
+  publicKeyPem = '';
+  private readonly auditDir: string;
+  private readonly host: string;
+  private readonly every: number;
+  private readonly seconds: number;
+  private readonly groupMs: number;
+  private readonly retryMs: number;
+  private readonly log: AuditLogger;
+  private key!: SigningKey;
+  private spool!: Spool;
+  private cpFd = -1;
+
+  private headSeq = -1;
+  private headHash = ZERO_HASH;
+  private durableSeq = -1;
+  private durableHash = ZERO_HASH;
+  private pending: Pending[] = [];
+  private committing = false;
+  private scheduled: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private cpTimer: NodeJS.Timeout | null = null;
+  private waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private healthy = true;
+  private lastError: string | undefined;
+  private closed = false;
+  private frontier = new MerkleFrontier();
+  private checkpointCount = 0;
+  private lastCheckpointSeq = -1;
+  private lastCheckpointAt = Date.now();
+  /** (last seq of a batch, when it became durable) for lag; dropped as PostgreSQL confirms. */
+  private durableTimes: { seq: number; at: number }[] = [];
+  private sink: PostgresSink | null = null;
+
+  constructor(private readonly opts: OpenAuditOptions) {
+    this.auditDir = auditDirOf(opts.stateDir);
+    this.host = opts.host ?? hostname();
+    this.every = opts.checkpointEvery ?? 1000;
+    this.seconds = opts.checkpointSeconds ?? 60;
+    this.groupMs = opts.groupCommitMs ?? 2;
+    this.retryMs = opts.retryMs ?? 1000;
+    this.log = opts.logger ?? noopLogger;
+  }
+
+  async start(): Promise<void> {
+    const opened = Spool.open(this.auditDir, this.opts.segmentBytes ?? 16 << 20);
+    this.spool = opened.spool;
+    try {
+      this.key = loadOrCreateKey(this.auditDir);
+    } catch (err) {
+      throw new AuditUnavailableError(`cannot load or create the audit signing key: ${(err as Error).message}`, err);
+    }
+    this.keyId = this.key.keyId;
+    this.publicKeyPem = this.key.publicKeyPem;
+    this.resolveChainId(opened.head === null);
+    if (opened.head) {
+      this.headSeq = this.durableSeq = opened.head.seq;
+      this.headHash = this.durableHash = opened.head.hash;
+    }
+    const cpFile = join(this.auditDir, CHECKPOINTS_FILE);
+    const cps = loadCheckpointFile(cpFile, true);
+    this.checkpointCount = cps.checkpoints.length;
+    const last = cps.checkpoints[cps.checkpoints.length - 1];
+    if (last) {
+      if (last.chain_id !== this.chainId) throw new AuditUnavailableError(`checkpoints file belongs to chain ${last.chain_id}, not ${this.chainId}`);
+      if (last.seq > this.durableSeq) {
+        throw new AuditUnavailableError(
+          `audit spool ends at seq ${this.durableSeq} but a signed checkpoint covers seq ${last.seq}: records were removed (truncated_tail); refusing to append`,
+        );
+      }
+      this.lastCheckpointSeq = last.seq;
+    }
+    await this.rebuildFrontier(last);
+    this.cpFd = openSync(cpFile, 'a', 0o640);
+    if (opts_postgres(this.opts)) {
+      const sinkState = readJsonIfExists<{ chain_id: string; confirmedSeq: number }>(join(this.auditDir, SINK_FILE));
+      this.sink = new PostgresSink({
+        connectionString: this.opts.postgres!,
+        chainId: this.chainId,
+        host: this.host,
+        publicKeyPem: this.publicKeyPem,
+        keyId: this.keyId,
+        confirmedSeq: sinkState?.chain_id === this.chainId ? sinkState.confirmedSeq : -1,
+        spool: this.spool,
+        checkpointsFile: cpFile,
+        batch: this.opts.sinkBatch ?? 2000,
+        durableSeq: () => this.durableSeq,
+        onConfirmed: (seq) => this.confirmed(seq),
+        log: this.log,
+      });
+    }
+    if (this.headSeq < 0) this.appendKind('genesis', { details: { format: 'lacuna-fs/audit/v1', key_id: this.keyId, public_key: this.publicKeyPem } });
+    if (opened.recovery || cps.tornBytes) this.appendRecovery(opened.recovery, cps.tornBytes);
+    await this.flush();
+    this.sink?.start();
+    this.cpTimer = setInterval(() => this.kick(), Math.max(50, (this.seconds * 1000) / 4));
+    this.cpTimer.unref();
+  }
+
+  private resolveChainId(fresh: boolean): void {
+    const file = join(this.auditDir, CHAIN_FILE);
+    const stored = readJsonIfExists<ChainFile>(file);
+    if (stored) {
+      if (this.opts.chainId && this.opts.chainId !== stored.chain_id) {
+        throw new AuditUnavailableError(`state dir ${this.opts.stateDir} holds chain ${stored.chain_id}, not ${this.opts.chainId}`);
+      }
+      this.chainId = stored.chain_id;
+      return;
+    }
+    if (!fresh) throw new AuditUnavailableError(`${file} is missing but the spool holds records: restore it rather than start a new chain over them`);
+    // A random suffix keeps a wiped state dir from reusing a chain id PostgreSQL already holds.
+    this.chainId = this.opts.chainId ?? `${this.host}-${randomBytes(4).toString('hex')}`;
+    const cf: ChainFile = { chain_id: this.chainId, host: this.host, created: new Date().toISOString(), format: 'lacuna-fs/audit/v1' };
+    writeFileAtomic(file, JSON.stringify(cf, null, 2) + '\n', this.auditDir);
+  }
+
+  /** Resume the Merkle frontier from the last checkpoint (or genesis) by replaying the spool after it. */
+  private async rebuildFrontier(last: StoredCheckpoint | undefined): Promise<void> {
+    let from = 0;
+    if (last?.frontier) {
+      this.frontier = MerkleFrontier.fromHex(last.tree_size, last.frontier);
+      from = last.seq + 1;
+    }
+    if (this.durableSeq < 0) return;
+    const cur = this.spool.cursor(Math.max(0, from - 1));
+    try {
+      for (;;) {
+        const lines = await cur.next(10000, this.durableSeq);
+        if (lines.length === 0) break;
+        for (const l of lines) {
+          if (last && l.seq === last.seq && l.record.hash !== last.hash) {
+            throw new AuditUnavailableError(`record ${l.seq} in the spool does not match its signed checkpoint (hash_mismatch); refusing to append`);
+          }
+          if (l.seq < this.frontier.size) continue;
+          if (l.seq !== this.frontier.size) throw new AuditUnavailableError(`spool is not contiguous at seq ${l.seq} (expected ${this.frontier.size}); run \`lacuna-fs audit verify\``);
+          this.frontier.push(l.record.hash);
+        }
+      }
+    } catch (err) {
+      if (err instanceof AuditUnavailableError) throw err;
+      throw new AuditUnavailableError(`cannot replay the spool to resume the Merkle tree: ${(err as Error).message}`, err);
+    } finally {
+      await cur.close();
+    }
+    if (this.frontier.size !== this.durableSeq + 1) {
+      throw new AuditUnavailableError(`spool replay reached seq ${this.frontier.size - 1}, head is ${this.durableSeq}`);
+    }
+  }
+
+  private appendRecovery(r: Recovery | undefined, checkpointTornBytes: number): void {
+    this.appendKind('audit_recovered', {
+      reasoning: 'the previous process stopped during a write; its torn, never-acknowledged tail was cut off and kept in quarantine',
+      details: { spool: r ?? null, checkpoints_torn_bytes: checkpointTornBytes, resumed_after_seq: this.durableSeq },
+    });
+    this.log.warn({ recovery: r, checkpointTornBytes }, 'audit spool recovered a torn tail');
+  }
+
+  private appendKind(kind: AuditKind, rest: Omit<AuditEvent, 'kind'>): AuditReceipt {
+    return this.push(buildRecord({ ...rest, kind }, { chainId: this.chainId, host: this.host, seq: this.headSeq + 1, prevHash: this.headHash }));
+  }
+
+  append(e: AuditEvent): AuditReceipt {
+    if (this.closed) throw new AuditUnavailableError('audit log is closed');
+    if (!this.healthy) throw new AuditUnavailableError(`audit spool unwritable: ${this.lastError}`);
+    if ((e.kind as string) === 'genesis' || (e.kind as string) === 'audit_recovered') throw new AuditUnavailableError(`kind ${e.kind} is written by the chain itself`);
+    return this.push(buildRecord(e, { chainId: this.chainId, host: this.host, seq: this.headSeq + 1, prevHash: this.headHash }));
+  }
+
+  private push(b: { record: { seq: number; hash: string }; line: string }): AuditReceipt {
+    this.pending.push({ seq: b.record.seq, hash: b.record.hash, line: b.line });
+    this.headSeq = b.record.seq;
+    this.headHash = b.record.hash;
+    this.schedule();
+    return { seq: b.record.seq, hash: b.record.hash };
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.committing || this.retryTimer) return;
+    const run = () => {
+      this.scheduled = null;
+      void this.commitLoop();
+    };
+    this.scheduled = this.groupMs > 0 ? setTimeout(run, this.groupMs) : setImmediate(run);
+  }
+
+  /** Timer tick: a due time-based checkpoint runs through the commit loop so file writes never interleave. */
+  private kick(): void {
+    if (!this.closed && this.durableSeq > this.lastCheckpointSeq && Date.now() - this.lastCheckpointAt >= this.seconds * 1000) this.schedule();
+  }
+
+  private async commitLoop(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        let text = '';
+        for (const p of batch) text += p.line + '\n';
+        try {
+          await this.spool.write(Buffer.from(text, 'utf8'), batch[0]!.seq);
+        } catch (err) {
+          this.pending = batch.concat(this.pending);
+          this.fail(err as Error);
+          return;
+        }
+        const lastRec = batch[batch.length - 1]!;
+        for (const p of batch) this.frontier.push(p.hash);
+        this.durableSeq = lastRec.seq;
+        this.durableHash = lastRec.hash;
+        if (this.sink) this.durableTimes.push({ seq: lastRec.seq, at: Date.now() });
+        if (!this.healthy) this.log.info({ seq: this.durableSeq }, 'audit spool writable again');
+        this.healthy = true;
+        this.lastError = undefined;
+        this.settleWaiters();
+        this.sink?.notify();
+        if (this.durableSeq - this.lastCheckpointSeq >= this.every) await this.writeCheckpoint();
+      }
+      if (this.durableSeq > this.lastCheckpointSeq && Date.now() - this.lastCheckpointAt >= this.seconds * 1000) await this.writeCheckpoint();
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      this.committing = false;
+    }
+    if (this.pending.length > 0 && this.healthy) this.schedule();
+  }
+
+  private fail(err: Error): void {
+    const first = this.healthy;
+    this.healthy = false;
+    this.lastError = `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}`;
+    if (first) this.log.error({ err: this.lastError, durableSeq: this.durableSeq }, 'audit spool cannot be written: failing closed');
+    const failure = new AuditUnavailableError(`audit spool unwritable: ${this.lastError}`, err);
+    for (const w of this.waiters.splice(0)) w.reject(failure);
+    if (!this.retryTimer && !this.closed) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        void this.commitLoop();
+      }, this.retryMs);
+      this.retryTimer.unref();
+    }
+  }
+
+  private settleWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const keep: typeof this.waiters = [];
+    for (const w of this.waiters) (w.seq <= this.durableSeq ? w.resolve() : keep.push(w));
+    this.waiters = keep;
+  }
+
+  private async writeCheckpoint(): Promise<void> {
+    if (this.durableSeq <= this.lastCheckpointSeq) return;
+    const c = signCheckpoint(
+      { chain_id: this.chainId, host: this.host, seq: this.durableSeq, hash: this.durableHash, time: new Date().toISOString(), tree_size: this.frontier.size, root: this.frontier.root() },
+      this.key,
+    );
+    const stored: StoredCheckpoint = { ...c, frontier: this.frontier.toHex() };
+    // Small and rare: a synchronous write + fdatasync keeps checkpoint lines whole and ordered.
+    writeSync(this.cpFd, checkpointLine(stored) + '\n');
+    fdatasyncSync(this.cpFd);
+    this.lastCheckpointSeq = c.seq;
+    this.lastCheckpointAt = Date.now();
+    this.checkpointCount++;
+    this.sink?.notify();
+  }
+
+  durable(seq: number): Promise<void> {
+    if (seq <= this.durableSeq) return Promise.resolve();
+    if (!this.healthy) return Promise.reject(new AuditUnavailableError(`audit spool unwritable: ${this.lastError}`));
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }));
+  }
+
+  flush(): Promise<void> {
+    return this.durable(this.headSeq);
+  }
+
+  async checkpoint(): Promise<void> {
+    await this.flush();
+    while (this.committing) await new Promise((r) => setTimeout(r, 1));
+    this.committing = true;
+    try {
+      await this.writeCheckpoint();
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  head(): { seq: number; hash: string } {
+    return { seq: this.headSeq, hash: this.headHash };
+  }
+
+  private confirmed(seq: number): void {
+    while (this.durableTimes.length && this.durableTimes[0]!.seq <= seq) this.durableTimes.shift();
+    writeFileAtomic(join(this.auditDir, SINK_FILE), JSON.stringify({ chain_id: this.chainId, confirmedSeq: seq }) + '\n', this.auditDir);
+    if (this.opts.trim !== false) {
+      const n = this.spool.trimThrough(Math.min(seq, this.lastCheckpointSeq));
+      if (n) this.log.info({ segments: n, through: seq }, 'audit spool trimmed after PostgreSQL confirmed');
+    }
+  }
+
+  stats(): AuditStats {
+    const s = this.sink?.status();
+    const confirmed = s?.confirmedSeq ?? this.headSeq;
+    const backlog = this.sink ? this.headSeq - confirmed : 0;
+    const oldest = this.durableTimes[0];
+    const lastError = this.lastError ?? s?.lastError;
+    return {
+      chainId: this.chainId,
+      headSeq: this.headSeq,
+      headHash: this.headHash,
+      durableSeq: this.durableSeq,
+      spoolBytes: this.spool.bytes(),
+      backlog,
+      postgres: s ? s.state : 'disabled',
+      lagSeconds: backlog > 0 && oldest ? (Date.now() - oldest.at) / 1000 : 0,
+      ...(lastError !== undefined ? { lastError } : {}),
+      healthy: this.healthy,
+      checkpoints: this.checkpointCount,
+      lastCheckpointSeq: this.lastCheckpointSeq,
+    };
+  }
+
+  async close(opts: { drainMs?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.healthy) {
+        await this.flush();
+        await this.checkpoint();
+      }
+    } finally {
+      this.closed = true;
+      if (this.cpTimer) clearInterval(this.cpTimer);
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      if (this.sink) await this.sink.stop(opts.drainMs ?? 2000);
+      if (this.cpFd >= 0) closeSync(this.cpFd);
+      this.cpFd = -1;
+      this.spool.close();
+    }
+  }
+}
+
+function opts_postgres(o: OpenAuditOptions): boolean {
+  return typeof o.postgres === 'string' && o.postgres.length > 0;
+}

@@ -1,0 +1,246 @@
+// The background PostgreSQL sink: reads durable records from the spool (never from memory, so a
+// backlog survives restarts and costs no RAM), inserts them in batches idempotently by
+// (chain_id, seq), checks that any row already present is byte-identical, ships checkpoints that
+// cover confirmed records, and retries with capped exponential backoff while PostgreSQL is down.
+import pg from 'pg';
+import { loadCheckpointFile } from './checkpoints-file.js';
+import { deriveColumns } from './columns.js';
+import { migrate } from './schema.js';
+import type { Spool, SpoolCursor, CursorLine } from './spool.js';
+import type { StoredCheckpoint } from './checkpoint.js';
+import { checkpointLine } from './checkpoint.js';
+
+export interface SinkOptions {
+  connectionString: string;
+  chainId: string;
+  host: string;
+  publicKeyPem: string;
+  keyId: string;
+  /** Highest seq PostgreSQL is known to hold (from sink.json), -1 if unknown. */
+  confirmedSeq: number;
+  spool: Spool;
+  checkpointsFile: string;
+  batch: number;
+  durableSeq: () => number;
+  onConfirmed: (seq: number) => void;
+  log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface SinkStatus {
+  state: 'connected' | 'down';
+  confirmedSeq: number;
+  lastError?: string;
+}
+
+/** A row PostgreSQL already holds differs from the spool: forged, or a chain id reused. Never overwritten. */
+export class SinkConflictError extends Error {
+  readonly code = 'sink_conflict';
+  constructor(readonly seq: number, what: string) {
+    super(`PostgreSQL already holds a different ${what} at seq ${seq} of this chain; refusing to continue shipping`);
+  }
+}
+
+const INSERT_RECORDS = `
+INSERT INTO audit_records (chain_id, seq, hash, prev_hash, record, kind, "time", host, "user", uid, pid,
+  program, action, decision, tier, tags, policy_id, bundle_hash, paths, zones)
+SELECT $1, u.seq, u.hash, u.prev_hash, u.record, u.kind, u.t, u.host, u.usr, u.uid, u.pid,
+  u.program, u.action, u.decision, u.tier,
+  CASE WHEN u.tags IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags::jsonb)) END,
+  u.policy_id, u.bundle_hash,
+  CASE WHEN u.paths IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.paths::jsonb)) END,
+  CASE WHEN u.zones IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.zones::jsonb)) END
+FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+  $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+  $18::text[], $19::text[], $20::text[])
+  AS u(seq, hash, prev_hash, record, kind, t, host, usr, uid, pid, program, action, decision, tier, tags,
+       policy_id, bundle_hash, paths, zones)
+ORDER BY u.seq
+ON CONFLICT (chain_id, seq) DO NOTHING
+RETURNING seq`;
+
+export class PostgresSink {
+  private client: pg.Client | null = null;
+  private state: 'connected' | 'down' = 'down';
+  private lastError: string | undefined;
+  private confirmedSeq: number;
+  private cursor: SpoolCursor | null = null;
+  private shippedCheckpointSeq = -1;
+  private wake: (() => void) | null = null;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private backoff: number;
+  private lastPersist = 0;
+
+  constructor(private readonly o: SinkOptions) {
+    this.confirmedSeq = o.confirmedSeq;
+    this.backoff = o.minBackoffMs ?? 100;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** New durable records or a new checkpoint: wake the loop. */
+  notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  status(): SinkStatus {
+    return { state: this.state, confirmedSeq: this.confirmedSeq, ...(this.lastError !== undefined ? { lastError: this.lastError } : {}) };
+  }
+
+  /** Let the sink catch up for at most drainMs, then stop it; whatever is left stays in the spool. */
+  async stop(drainMs: number): Promise<void> {
+    const until = Date.now() + drainMs;
+    while (this.state === 'connected' && this.confirmedSeq < this.o.durableSeq() && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    this.stopping = true;
+    this.notify();
+    await this.loop;
+    await this.cursor?.close();
+    await this.client?.end().catch(() => {});
+    this.client = null;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.connect();
+        if (this.confirmedSeq < this.o.durableSeq()) {
+          this.cursor ??= this.o.spool.cursor(this.confirmedSeq + 1);
+          const lines = await this.cursor.next(this.o.batch, this.o.durableSeq());
+          if (lines.length > 0) {
+            await this.insert(lines);
+            this.confirm(lines[lines.length - 1]!.seq);
+          }
+        }
+        await this.shipCheckpoints();
+        this.backoff = this.o.minBackoffMs ?? 100;
+        if (this.confirmedSeq >= this.o.durableSeq() && !this.stopping) await this.sleep(1000);
+      } catch (err) {
+        const msg = `${(err as NodeJS.ErrnoException).code ?? (err as Error).name}: ${(err as Error).message}`;
+        if (this.state === 'connected' || msg !== this.lastError) this.o.log.warn({ err: msg, confirmedSeq: this.confirmedSeq }, 'audit sink: PostgreSQL unavailable, records stay in the spool');
+        this.state = 'down';
+        this.lastError = msg;
+        await this.dropConnection();
+        if (this.stopping) break;
+        // A conflict will not heal by retrying quickly; keep probing slowly so status shows it.
+        const wait = err instanceof SinkConflictError ? 30000 : this.backoff;
+        this.backoff = Math.min(this.backoff * 2, this.o.maxBackoffMs ?? 2000);
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  private async dropConnection(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    await this.cursor?.close().catch(() => {});
+    this.cursor = null; // re-read from confirmedSeq + 1 after reconnecting
+    await c?.end().catch(() => {});
+  }
+
+  private async connect(): Promise<void> {
+    if (this.client) return;
+    const c = new pg.Client({ connectionString: this.o.connectionString, connectionTimeoutMillis: 3000, query_timeout: 30000, application_name: 'lacuna-fs audit sink' });
+    c.on('error', () => {
+      // The next query fails and run() reconnects; without a listener the error would crash the daemon.
+      this.state = 'down';
+    });
+    try {
+      await c.connect();
+      await migrate(c);
+      await c.query(
+        `INSERT INTO audit_chains (chain_id, host, key_id, public_key) VALUES ($1, $2, $3, $4) ON CONFLICT (chain_id) DO NOTHING`,
+        [this.o.chainId, this.o.host, this.o.keyId, this.o.publicKeyPem],
+      );
+      const { rows } = await c.query<{ max: string | null }>('SELECT max(seq)::text AS max FROM audit_records WHERE chain_id = $1', [this.o.chainId]);
+      // Rows past our confirmed seq (a crash before sink.json was written) are re-sent and compared, not skipped.
+      if (rows[0]?.max === null && this.confirmedSeq >= 0) {
+        this.o.log.warn({ confirmedSeq: this.confirmedSeq }, 'audit sink: PostgreSQL holds none of this chain; re-sending from the spool');
+        this.confirmedSeq = Math.min(this.confirmedSeq, this.o.spool.firstSeq() - 1);
+      }
+    } catch (err) {
+      await c.end().catch(() => {});
+      throw err;
+    }
+    this.client = c;
+    this.state = 'connected';
+    this.lastError = undefined;
+  }
+
+  private async insert(lines: CursorLine[]): Promise<void> {
+    const cols: unknown[][] = Array.from({ length: 19 }, () => []);
+    for (const l of lines) {
+      const d = deriveColumns(l.record);
+      const row = [l.seq, l.record.hash, l.record.prev_hash, l.line, d.kind, d.time, d.host, d.user, d.uid, d.pid, d.program, d.action,
+        d.decision, d.tier, d.tags && JSON.stringify(d.tags), d.policy_id, d.bundle_hash, d.paths && JSON.stringify(d.paths), d.zones && JSON.stringify(d.zones)];
+      for (let i = 0; i < row.length; i++) cols[i]!.push(row[i]);
+    }
+    const c = this.client!;
+    const { rows } = await c.query<{ seq: string }>(INSERT_RECORDS, [this.o.chainId, ...cols]);
+    if (rows.length === lines.length) return;
+    // Some rows were there already (a replay after a crash): they must be byte-identical.
+    const inserted = new Set(rows.map((r) => Number(r.seq)));
+    const existing = lines.filter((l) => !inserted.has(l.seq));
+    const { rows: have } = await c.query<{ seq: string; record: string }>(
+      'SELECT seq::text, record FROM audit_records WHERE chain_id = $1 AND seq = ANY($2::bigint[])',
+      [this.o.chainId, existing.map((l) => l.seq)],
+    );
+    const bySeq = new Map(have.map((r) => [Number(r.seq), r.record]));
+    for (const l of existing) {
+      if (bySeq.get(l.seq) !== l.line) throw new SinkConflictError(l.seq, 'record');
+    }
+  }
+
+  private async shipCheckpoints(): Promise<void> {
+    // Only checkpoints whose records PostgreSQL holds: otherwise a PostgreSQL verify during a
+    // backlog would see a checkpoint past its last row and report a truncated tail.
+    const { checkpoints } = loadCheckpointFile(this.o.checkpointsFile, false);
+    const todo = checkpoints.filter((c) => c.seq > this.shippedCheckpointSeq && c.seq <= this.confirmedSeq && c.chain_id === this.o.chainId);
+    if (todo.length === 0) return;
+    const c = this.client!;
+    for (const k of todo) {
+      const { frontier: _f, ...signed } = k as StoredCheckpoint;
+      const text = checkpointLine(signed);
+      const r = await c.query(
+        `INSERT INTO audit_checkpoints (chain_id, seq, hash, "time", tree_size, root, key_id, sig, checkpoint)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (chain_id, seq) DO NOTHING`,
+        [k.chain_id, k.seq, k.hash, k.time, k.tree_size, k.root, k.key_id, k.sig, text],
+      );
+      if (r.rowCount === 0) {
+        const { rows } = await c.query<{ checkpoint: string }>('SELECT checkpoint FROM audit_checkpoints WHERE chain_id = $1 AND seq = $2', [k.chain_id, k.seq]);
+        if (rows[0]?.checkpoint !== text) throw new SinkConflictError(k.seq, 'checkpoint');
+      }
+      this.shippedCheckpointSeq = k.seq;
+    }
+  }
+
+  private confirm(seq: number): void {
+    this.confirmedSeq = seq;
+    const now = Date.now();
+    // sink.json only saves re-sending after a restart (inserts are idempotent): persist it at most 5×/s.
+    if (now - this.lastPersist >= 200 || seq >= this.o.durableSeq()) {
+      this.lastPersist = now;
+      this.o.onConfirmed(seq);
+    }
+  }
+}
