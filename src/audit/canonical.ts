@@ -60,6 +60,37 @@ export function normalize(value: unknown, path = '$', seen: Set<object> = new Se
   }
 }
 
+/**
+ * True when `value` is already plain JSON data with one meaning (so normalize() would return an
+ * equal copy): the hot path checks instead of copying. Depth-limited so a cycle answers false.
+ */
+export function isPlainJson(value: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k in value) {
+        const v = (value as Record<string, unknown>)[k];
+        if (v !== undefined && !isPlainJson(v, depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /** RFC 8785 text of already-normalised JSON data. */
 export function canonicalText(value: JsonValue): string {
   const s = canonicalizeJcs(value);

@@ -1,7 +1,7 @@
 // Building and re-reading chain records. buildRecord() is the only place the chain fields are
 // attached; parseRecordLine() is the only place a stored line becomes a record again, and it
 // reports *how* a line is wrong instead of throwing, because the verifier names every break.
-import { canonicalText, normalize, type JsonValue } from './canonical.js';
+import { canonicalText, isPlainJson, normalize, type JsonValue } from './canonical.js';
 import { recordHash, isHashHex } from './hash.js';
 import { AuditRecordError, RECORD_VERSION, AUDIT_KINDS, type AuditEvent, type AuditKind, type AuditRecord } from './types.js';
 
@@ -48,10 +48,41 @@ export function buildRecord(
     prev_hash: pos.prevHash,
   };
   for (const f of EVENT_FIELDS) if (e[f] !== undefined) body[f] = e[f];
-  const norm = normalize(body) as { [k: string]: JsonValue };
-  const hash = recordHash(canonicalText(norm));
+  checkFieldTypes(body);
+  // Hot path: most events are plain data already; only copy-normalise the ones that are not.
+  const norm = (isPlainJson(body) ? body : normalize(body)) as { [k: string]: JsonValue };
+  const bodyText = canonicalText(norm);
+  const hash = recordHash(bodyText);
   norm.hash = hash;
-  return { record: norm as unknown as AuditRecord, line: canonicalText(norm) };
+  return { record: norm as unknown as AuditRecord, line: withHash(bodyText, hash) };
+}
+
+const STRING_FIELDS = ['user', 'program', 'action', 'policy_id', 'bundle_hash', 'reasoning', 'decision'] as const;
+
+/** Typed members must have their documented types: queries and columns rely on it. */
+function checkFieldTypes(b: Record<string, unknown>): void {
+  for (const f of STRING_FIELDS) if (b[f] !== undefined && typeof b[f] !== 'string') throw new AuditRecordError(`${f}: must be a string`);
+  for (const f of ['uid', 'pid'] as const) if (b[f] !== undefined && !Number.isSafeInteger(b[f])) throw new AuditRecordError(`${f}: must be an integer`);
+  for (const f of ['paths', 'zones'] as const) {
+    const v = b[f];
+    if (v !== undefined && (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))) throw new AuditRecordError(`${f}: must be an array of strings`);
+  }
+  const c = b.classification as { tier?: unknown; tags?: unknown } | undefined;
+  if (c !== undefined && (c === null || typeof c !== 'object' || typeof c.tier !== 'string' || !Array.isArray(c.tags) || !c.tags.every((x) => typeof x === 'string'))) {
+    throw new AuditRecordError('classification: must be {tier: string, tags: string[]}');
+  }
+  if (b.details !== undefined && (b.details === null || typeof b.details !== 'object' || Array.isArray(b.details))) throw new AuditRecordError('details: must be an object');
+}
+
+/**
+ * The canonical text of body + {hash}, without re-encoding: in RFC 8785 key order "hash" sorts
+ * directly before "host", which every record has, and `,"host":` cannot occur later in the text
+ * (the members after it hold no objects, and quotes inside strings are escaped). Tests pin this
+ * against a full re-canonicalisation.
+ */
+function withHash(bodyText: string, hash: string): string {
+  const at = bodyText.lastIndexOf(',"host":');
+  return `${bodyText.slice(0, at)},"hash":"${hash}"${bodyText.slice(at)}`;
 }
 
 export type LineProblem = 'malformed' | 'non_canonical';
