@@ -3,7 +3,10 @@
     {
       "target_name": "lacuna_scanner",
       "sources": [
-        "native/scanner/addon.cc"
+        "native/scanner/addon.cc",
+        "native/scanner/scan_worker.cc",
+        "native/scanner/scanner.cc",
+        "native/scanner/validators.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],

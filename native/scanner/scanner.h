@@ -1,0 +1,120 @@
+// The rule scanner: one RE2::Set pre-filter over all rules, then a position search with only
+// the rules that fired, then validators. No N-API here (addon.cc and scan_worker.cc bind it).
+//
+// Life cycle, as for RE2::Set: RuleSet::Compile once (it reports the first bad rule by index);
+// the compiled set is immutable and shared read-only by any number of scanners and threads.
+// A StreamScanner is fed chunks and finds matches that cross chunk boundaries while holding at
+// most kWindowBytes + kCarryBytes of input, so memory is bounded whatever the file size.
+#pragma once
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "validators.h"
+
+namespace lacuna {
+
+struct RuleSpec {
+  std::string id;
+  std::string pattern;
+  std::string validator;  // name understood by ParseValidator ("" = none)
+  int group = 0;          // capture group the validator and distinct-counting look at
+  double min_entropy = 0;
+  std::vector<std::string> reject_before;  // lower-case words that void a match when adjacent
+  std::vector<std::string> reject_after;
+};
+
+struct CompileError {
+  size_t index = 0;
+  std::string id;
+  std::string message;
+};
+
+class RuleSet {
+ public:
+  // Returns nullptr and fills *err when a rule does not parse, names an unknown validator, or
+  // the set cannot be compiled (out of memory).
+  static std::shared_ptr<const RuleSet> Compile(const std::vector<RuleSpec>& specs, CompileError* err);
+
+  size_t size() const { return rules_.size(); }
+  const RuleSpec& spec(size_t i) const { return rules_[i].spec; }
+
+  RuleSet(const RuleSet&) = delete;
+  RuleSet& operator=(const RuleSet&) = delete;
+
+ private:
+  friend class StreamScanner;
+  struct Rule {
+    RuleSpec spec;
+    ValidatorKind validator;
+    std::unique_ptr<RE2> re;
+    int ngroups;
+  };
+  RuleSet() = default;
+  std::unique_ptr<RE2::Set> set_;
+  std::vector<Rule> rules_;
+};
+
+enum class ScanStatus { kOk, kOutOfMemory, kNotCompiled, kInconsistent, kBusy };
+const char* ScanStatusCode(ScanStatus s);
+
+struct RuleHits {
+  static constexpr size_t kMaxLines = 5;
+  static constexpr size_t kMaxDistinct = 1024;
+  uint64_t count = 0;      // validated matches
+  uint64_t rejected = 0;   // candidates the validator refused
+  std::vector<uint64_t> lines;  // 1-based lines of the first kMaxLines matches (0 = unknown)
+  std::unordered_set<uint64_t> distinct;  // hashes of distinct values, capped at kMaxDistinct
+};
+
+class StreamScanner {
+ public:
+  // A match may be at most kMaxMatch bytes long to be found across a chunk boundary; kContext
+  // bytes of left context keep \b and line anchors right at the start of each window.
+  static constexpr size_t kWindowBytes = 1 << 20;
+  static constexpr size_t kMaxMatch = 4096;
+  static constexpr size_t kContext = 1024;
+
+  // binary: bytes outside printable ASCII (and \t \r \n) are treated as line breaks, so only
+  // printable runs can match and line numbers are not reported.
+  StreamScanner(std::shared_ptr<const RuleSet> rules, bool binary);
+
+  ScanStatus Feed(const char* data, size_t n);
+  // Marks a gap of n unscanned bytes (head/tail scanning of huge files): no match spans it,
+  // and line numbers after it are unknown.
+  ScanStatus Skip(uint64_t n);
+  ScanStatus Finish();
+
+  // Scans one buffer in place without copying it (unless binary).
+  static ScanStatus ScanBuffer(std::shared_ptr<const RuleSet> rules, const char* data, size_t n,
+                               bool binary, std::vector<RuleHits>* out);
+
+  const std::vector<RuleHits>& hits() const { return hits_; }
+  uint64_t bytes_scanned() const { return bytes_scanned_; }
+  bool finished() const { return finished_; }
+
+ private:
+  ScanStatus Process(const char* p, size_t n, uint64_t abs, bool final);
+  ScanStatus Flush(bool final);
+  void Record(size_t rule, const char* p, size_t n, size_t at, const Candidate& c,
+              std::vector<size_t>* newlines, bool* newlines_built);
+
+  std::shared_ptr<const RuleSet> rules_;
+  bool binary_;
+  std::vector<RuleHits> hits_;
+  std::string buf_;          // unprocessed input plus carried context
+  uint64_t buf_abs_ = 0;     // absolute offset of buf_[0]
+  uint64_t committed_ = 0;   // matches starting before this absolute offset are done
+  uint64_t line_at_buf_ = 1; // line number of buf_[0]; 0 once unknown
+  uint64_t bytes_scanned_ = 0;
+  bool finished_ = false;
+  ValidatorParams params_;
+};
+
+}  // namespace lacuna
