@@ -31,6 +31,15 @@ export interface TestPostgres {
 
 const live = new Set<TestPostgres>();
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function postmasterPid(dataDir: string): number {
   try {
     return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -99,8 +108,15 @@ export async function startPostgres(): Promise<TestPostgres> {
     child = spawn('su', ['postgres', '-c', `exec ${BIN}/postgres -D ${dataDir} -p ${port} -k ${socketDir} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    child.stderr!.resume();
-    await waitReady(connectionString, child);
+    let log = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-4000);
+    });
+    try {
+      await waitReady(connectionString, child);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${log}`);
+    }
   };
   const halt = async (signal: NodeJS.Signals) => {
     const c = child;
@@ -139,9 +155,14 @@ export async function startPostgres(): Promise<TestPostgres> {
       await self.start();
     },
     async kill() {
+      const pid = postmasterPid(dataDir);
+      const c = child;
+      const exited = c && c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve();
       killPostmaster();
-      await halt('SIGKILL');
-      // Backends die when the postmaster is gone; give them a moment before a restart.
+      await exited; // su reaps the killed postmaster and exits
+      child = null;
+      // Backends exit once they notice the postmaster is gone; the restart needs the pid free.
+      for (let i = 0; i < 100 && pid > 0 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 200));
     },
     async stop() {
