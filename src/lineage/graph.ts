@@ -1,0 +1,315 @@
+// The lineage graph over the write-back store: file nodes (found by inode or by any
+// of their paths), edges source → destination, the materialised inherited
+// classification of each node and its propagation downstream. Inheritance is
+// monotone (a node's inherited tier and tags only grow), so propagation is a
+// worklist that stops wherever a node already covers what reaches it.
+
+import { statSync } from 'node:fs';
+import type { Kv } from './kv.js';
+import * as K from './keys.js';
+import { combine, covers, effective, inheritedOf, sortedUnion } from './inherit.js';
+import type { ClsRec, EdgeRec, NodeRec } from './records.js';
+import type { FileRef } from './types.js';
+
+/** Bound on cached node records; the cache is dropped whole when it grows past it. */
+const NODE_CACHE_MAX = 200_000;
+/** Copies of copies are followed this deep when computing what a copy inherits. */
+const COPY_CHAIN_MAX = 32;
+
+export class Graph {
+  private readonly cache = new Map<number, NodeRec>();
+  /** Nodes whose effective classification grew and whose downstream must be raised. */
+  private readonly raised = new Set<number>();
+  private nextId: number;
+
+  constructor(
+    private readonly kv: Kv,
+    private readonly now: () => number,
+  ) {
+    this.nextId = (kv.get('meta', K.metaKey.nextNode) as number | undefined) ?? 1;
+  }
+
+  node(id: number): NodeRec | undefined {
+    let n = this.cache.get(id);
+    if (n === undefined) {
+      n = this.kv.get('nodes', K.nodeKey(id)) as NodeRec | undefined;
+      if (n === undefined) return undefined;
+      if (this.cache.size >= NODE_CACHE_MAX) this.cache.clear();
+      this.cache.set(id, n);
+    }
+    return n;
+  }
+
+  save(n: NodeRec): void {
+    n.updated = this.now();
+    this.cache.set(n.id, n);
+    this.kv.put('nodes', K.nodeKey(n.id), n);
+  }
+
+  /** The node a path names (user-visible or source path), deleted ones included. */
+  byPath(path: string): NodeRec | undefined {
+    const id = this.kv.get('paths', K.pathKey(path)) as number | undefined;
+    return id === undefined ? undefined : this.node(id);
+  }
+
+  /** The live node of a file without creating one: by inode, else by path. */
+  find(file: Pick<FileRef, 'path' | 'dev' | 'ino'>): NodeRec | undefined {
+    const n = this.byInode(file.dev, file.ino);
+    if (n !== undefined && (n.path === file.path || (n.links ?? []).includes(file.path))) return n;
+    return this.byPath(file.path) ?? n;
+  }
+
+  get nodeCount(): number {
+    return this.nextId - 1;
+  }
+
+  private byInode(dev: number, ino: number): NodeRec | undefined {
+    const id = this.kv.get('inodes', K.inodeKey(dev, ino)) as number | undefined;
+    const n = id === undefined ? undefined : this.node(id);
+    return n && n.deleted === undefined ? n : undefined;
+  }
+
+  /**
+   * The live node of a file, created when unknown. `fresh` (a create) means the inode is
+   * new, so a node still holding that inode is a stale one whose unlink we never saw.
+   */
+  resolve(file: FileRef, fresh = false): NodeRec {
+    let n = this.byInode(file.dev, file.ino);
+    if (n !== undefined && n.path !== file.path && !(n.links ?? []).includes(file.path)) {
+      if (fresh) {
+        this.retire(n);
+        n = undefined;
+      } else if (this.stillNamesInode(n, file)) {
+        this.addLink(n, file.path);
+      } else {
+        this.move(n, file); // renamed behind our back (e.g. directly in the source dir)
+      }
+    }
+    if (n === undefined) {
+      const byPath = this.byPath(file.path);
+      if (byPath !== undefined && byPath.deleted === undefined && !fresh) {
+        // Same path, new inode: the file was replaced outside our view; the dataset
+        // keeps its identity (and lineage) under its path.
+        this.kv.del('inodes', K.inodeKey(byPath.dev, byPath.ino));
+        byPath.dev = file.dev;
+        byPath.ino = file.ino;
+        this.kv.put('inodes', K.inodeKey(file.dev, file.ino), byPath.id);
+        this.save(byPath);
+        n = byPath;
+      } else {
+        n = this.create(file);
+      }
+    }
+    return n;
+  }
+
+  private stillNamesInode(n: NodeRec, file: FileRef): boolean {
+    try {
+      const st = statSync(n.sourcePath);
+      return st.ino === file.ino;
+    } catch {
+      return false;
+    }
+  }
+
+  private create(file: FileRef): NodeRec {
+    const t = this.now();
+    const n: NodeRec = {
+      id: this.nextId++,
+      path: file.path,
+      sourcePath: file.sourcePath,
+      mount: file.mount,
+      zone: file.zone,
+      dev: file.dev,
+      ino: file.ino,
+      created: t,
+      updated: t,
+    };
+    this.kv.put('meta', K.metaKey.nextNode, this.nextId);
+    this.kv.put('inodes', K.inodeKey(file.dev, file.ino), n.id);
+    this.kv.put('paths', K.pathKey(file.path), n.id);
+    if (file.sourcePath !== file.path) this.kv.put('paths', K.pathKey(file.sourcePath), n.id);
+    this.save(n);
+    return n;
+  }
+
+  private addLink(n: NodeRec, path: string): void {
+    n.links = sortedUnion(n.links ?? [], [path]);
+    this.kv.put('paths', K.pathKey(path), n.id);
+    this.save(n);
+  }
+
+  /** Points a node at a new name (rename): lineage follows the file. */
+  move(n: NodeRec, to: FileRef): void {
+    const old = this.byPath(to.path);
+    if (old !== undefined && old.id !== n.id && old.deleted === undefined) this.retire(old); // replaced by the rename
+    this.dropPath(n, n.path);
+    this.dropPath(n, n.sourcePath);
+    n.path = to.path;
+    n.sourcePath = to.sourcePath;
+    n.mount = to.mount;
+    n.zone = to.zone;
+    if (n.dev !== to.dev || n.ino !== to.ino) {
+      this.kv.del('inodes', K.inodeKey(n.dev, n.ino));
+      n.dev = to.dev;
+      n.ino = to.ino;
+    }
+    this.kv.put('inodes', K.inodeKey(n.dev, n.ino), n.id);
+    this.kv.put('paths', K.pathKey(n.path), n.id);
+    this.kv.put('paths', K.pathKey(n.sourcePath), n.id);
+    this.save(n);
+  }
+
+  private dropPath(n: NodeRec, path: string): void {
+    if ((this.kv.get('paths', K.pathKey(path)) as number | undefined) === n.id) this.kv.del('paths', K.pathKey(path));
+  }
+
+  /**
+   * One name of a file is gone. With other hard links left the node lives on under
+   * one of them; otherwise it is marked deleted, keeping its lineage and its paths
+   * (so `lineage /gone/file` still answers) until a new file takes the path.
+   */
+  unlink(n: NodeRec, path: string): void {
+    const links = (n.links ?? []).filter((p) => p !== path);
+    if (path === n.path && links.length > 0) {
+      this.dropPath(n, path);
+      n.path = links.shift()!;
+      n.links = links;
+      this.save(n);
+      return;
+    }
+    if (path !== n.path) {
+      this.dropPath(n, path);
+      n.links = links;
+      this.save(n);
+      return;
+    }
+    this.retire(n);
+  }
+
+  private retire(n: NodeRec): void {
+    n.deleted = this.now();
+    this.kv.del('inodes', K.inodeKey(n.dev, n.ino));
+    this.save(n);
+  }
+
+  /** Current effective classification: max(content, inherited). */
+  eff(n: NodeRec): ClsRec | undefined {
+    return effective(n.content, this.inheritedRec(n));
+  }
+
+  /** What a node inherits (derived sources, aggregate rule, copy source), or undefined. */
+  inheritedRec(n: NodeRec, depth = 0): ClsRec | undefined {
+    let copied: ClsRec | undefined;
+    if (n.copy !== undefined && depth < COPY_CHAIN_MAX) {
+      const src = this.node(n.copy.src);
+      if (src !== undefined) copied = effective(src.content, this.inheritedRec(src, depth + 1));
+    }
+    return inheritedOf(n.inh, copied, n.aggregate === true);
+  }
+
+  /** Sets content classification; schedules propagation when the node's effective one grew. */
+  setContent(n: NodeRec, c: ClsRec): void {
+    const before = this.eff(n);
+    n.content = c;
+    this.save(n);
+    if (!covers(before, this.eff(n))) this.raised.add(n.id);
+  }
+
+  /** Adds derived sources to a node's inherited classification (monotone). */
+  inherit(n: NodeRec, c: ClsRec | undefined, srcs: number[]): void {
+    const before = this.eff(n);
+    const srcsNow = sortedNums(n.inh?.srcs ?? [], srcs);
+    const next = combine(n.inh, c);
+    if (next === undefined) return;
+    const changed = !covers(n.inh, c) || srcsNow.length !== (n.inh?.srcs.length ?? 0);
+    if (!changed) return;
+    n.inh = { ...next, srcs: srcsNow };
+    this.save(n);
+    if (!covers(before, this.eff(n))) this.raised.add(n.id);
+  }
+
+  setCopy(n: NodeRec, copy: NodeRec['copy']): void {
+    const before = this.eff(n);
+    n.copy = copy;
+    this.save(n);
+    if (!covers(before, this.eff(n))) this.raised.add(n.id);
+  }
+
+  markAggregate(n: NodeRec): void {
+    if (n.aggregate) return;
+    n.aggregate = true;
+    this.save(n);
+    // Lowering does not propagate: what was derived from the file while it held
+    // individual-level data keeps the tier it had (inheritance is monotone).
+  }
+
+  /** Upserts edge src → dst; returns true when the edge is new. */
+  edge(src: number, dst: number, info: Omit<EdgeRec, 'ops' | 'last' | 'count'>): boolean {
+    const key = K.edgeInKey(dst, src);
+    const old = this.kv.get('edgesIn', key) as EdgeRec | undefined;
+    if (old !== undefined) {
+      old.last = info.time;
+      old.count++;
+      if (!old.ops.includes(info.op)) old.ops = [...old.ops, info.op];
+      if (info.similarity !== undefined) old.similarity = Math.max(old.similarity ?? 0, info.similarity);
+      this.kv.put('edgesIn', key, old);
+      return false;
+    }
+    const rec: EdgeRec = { ...info, ops: [info.op], last: info.time, count: 1 };
+    if (rec.similarity === undefined) delete rec.similarity;
+    this.kv.put('edgesIn', key, rec);
+    this.kv.put('edgesOut', K.edgeOutKey(src, dst), 1);
+    return true;
+  }
+
+  *inEdges(dst: number): Iterable<{ src: number; edge: EdgeRec }> {
+    for (const { key, value } of this.kv.range('edgesIn', K.prefixRange(dst))) {
+      yield { src: (key as number[])[1]!, edge: value as EdgeRec };
+    }
+  }
+
+  *outEdges(src: number): Iterable<{ dst: number; edge: EdgeRec }> {
+    for (const { key } of this.kv.range('edgesOut', K.prefixRange(src))) {
+      const dst = (key as number[])[1]!;
+      const edge = this.kv.get('edgesIn', K.edgeInKey(dst, src)) as EdgeRec | undefined;
+      if (edge !== undefined) yield { dst, edge };
+    }
+  }
+
+  get hasRaised(): boolean {
+    return this.raised.size > 0;
+  }
+
+  /**
+   * Pushes grown classifications downstream until nothing changes. Monotone and over
+   * a finite lattice (tiers × tags seen), so it terminates even on cycles.
+   */
+  settle(): number {
+    let touched = 0;
+    while (this.raised.size > 0) {
+      const id = this.raised.values().next().value as number;
+      this.raised.delete(id);
+      const n = this.node(id);
+      if (n === undefined) continue;
+      const e = this.eff(n);
+      for (const { dst, edge } of this.outEdges(id)) {
+        const d = this.node(dst);
+        if (d === undefined) continue;
+        touched++;
+        if (edge.op === 'copy' && d.copy?.src === id) {
+          // A copy reads its source live; only its own downstream needs the news.
+          this.raised.add(dst);
+          continue;
+        }
+        this.inherit(d, e, [id]);
+      }
+    }
+    return touched;
+  }
+}
+
+function sortedNums(a: number[], b: number[]): number[] {
+  if (b.every((x) => a.includes(x))) return a;
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
+}

@@ -1,0 +1,99 @@
+// The one place that encodes LMDB keys for lineage. Every database the store opens and
+// the shape of every key in it is defined here; nothing else builds a key by hand.
+// Keys are lmdb-js ordered-binary arrays, so prefix ranges ([a] .. [a, MAX]) are cheap.
+
+import { bootId } from './proc.js';
+
+/** Bumped when a key or value layout changes incompatibly; checked on open. */
+export const SCHEMA_VERSION = 1;
+
+export const DB_NAMES = [
+  'meta', // string → value: schema version, next node id, next event sequence
+  'nodes', // [nodeId] → NodeRec
+  'paths', // [path] → nodeId; user-visible and source paths both point at the node
+  'inodes', // [dev, ino] → nodeId for live files
+  'edgesIn', // [dst, src] → EdgeRec (upstream walks)
+  'edgesOut', // [src, dst] → 1 (downstream walks)
+  'events', // [timeMs, seq] → EventRec, the log OpenLineage export reads
+  'runs', // [runKey] → RunRec, one per process that wrote lineage
+  'runEnds', // [endMs, runKey] → 1, so export can close runs in time order
+  'procs', // [runKey] → ProcRec: live taint, kept across daemon restarts
+  'fp', // [chunkHash, nodeId] → 1: content fingerprint index
+  'fpNodes', // [nodeId] → FpRec: a node's own chunk list, to compute similarity
+] as const;
+export type DbName = (typeof DB_NAMES)[number];
+
+export type Key = string | number | Array<string | number>;
+
+/** Upper bound element for prefix ranges: ordered-binary sorts numbers before strings. */
+const HIGH = '\uffff';
+
+export const metaKey = {
+  schema: 'schema',
+  nextNode: 'nextNode',
+  nextEvent: 'nextEvent',
+} as const;
+
+export const nodeKey = (id: number): Key => [id];
+export const pathKey = (path: string): Key => [path];
+export const inodeKey = (dev: number, ino: number): Key => [dev, ino];
+export const edgeInKey = (dst: number, src: number): Key => [dst, src];
+export const edgeOutKey = (src: number, dst: number): Key => [src, dst];
+export const eventKey = (timeMs: number, seq: number): Key => [timeMs, seq];
+/**
+ * A run is one process: boot, pid and start time (start times restart at each boot,
+ * so the boot id's first 8 hex digits keep runs of different boots apart).
+ */
+export const runKeyOf = (pid: number, startTime: string): string => `${bootId().slice(0, 8)}:${pid}:${startTime}`;
+export const runKey = (run: string): Key => [run];
+export const runEndKey = (endMs: number, run: string): Key => [endMs, run];
+export const procKey = (run: string): Key => [run];
+export const fpKey = (hash: number, node: number): Key => [hash, node];
+export const fpNodeKey = (node: number): Key => [node];
+
+export interface Range {
+  start: Key;
+  end: Key;
+}
+
+/** All keys [first, …] of a two-part key. */
+export function prefixRange(first: number | string): Range {
+  return { start: [first], end: [first, HIGH] };
+}
+
+/** Keys [t, …] with t >= fromMs (events and run ends are ordered by time). */
+export function timeRange(fromMs: number): Range {
+  return { start: [fromMs], end: [Number.MAX_SAFE_INTEGER, HIGH] };
+}
+
+/** Everything in a database keyed by arrays or strings. */
+export function fullRange(): Range {
+  return { start: [-Infinity], end: [HIGH] };
+}
+
+/** In-memory identity of a key for the write-back overlay (never persisted). */
+export function keyId(key: Key): string {
+  return typeof key === 'string' ? `s${key}` : JSON.stringify(key);
+}
+
+/** True when a two-part key lies inside a range built by the helpers above. */
+export function inRange(key: Key, range: Range): boolean {
+  return compareKeys(key, range.start) >= 0 && compareKeys(key, range.end) < 0;
+}
+
+function compareElem(a: string | number, b: string | number): number {
+  if (typeof a === 'number' && typeof b === 'string') return -1;
+  if (typeof a === 'string' && typeof b === 'number') return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Mirrors ordered-binary ordering of the keys this area uses (arrays compared element-wise). */
+export function compareKeys(a: Key, b: Key): number {
+  const x = Array.isArray(a) ? a : [a];
+  const y = Array.isArray(b) ? b : [b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const c = compareElem(x[i]!, y[i]!);
+    if (c !== 0) return c;
+  }
+  return x.length - y.length;
+}

@@ -1,0 +1,154 @@
+// LMDB behind a write-back overlay. Hot-path mutations land in an in-memory map and
+// are committed in one transaction per batch, off the hot path; reads consult the
+// overlay first, so callers see their own writes before the commit. One batch = one
+// LMDB transaction, so a kill -9 leaves the store at a batch boundary, never inside one.
+
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { DB_NAMES, keyId, inRange, type DbName, type Key, type Range } from './keys.js';
+
+/** The environment file inside the lineage directory (lmdb-js adds `-lock` beside it). */
+export const DATA_FILE = 'lineage.mdb';
+const DELETE = Symbol('delete');
+type Pending = Map<string, { key: Key; value: unknown }>;
+
+export interface KvOptions {
+  readOnly?: boolean;
+}
+
+export class Kv {
+  private readonly root: RootDatabase;
+  private readonly dbs: Record<DbName, Database>;
+  /** Writes not yet handed to LMDB, per database. Owned by the event loop thread. */
+  private pending = newPending();
+  /** Writes handed to the transaction in progress; still visible until it commits. */
+  private inflight: Record<DbName, Pending> | undefined;
+  private commitChain: Promise<void> = Promise.resolve();
+  private pendingCount = 0;
+  readonly dir: string;
+  readonly readOnly: boolean;
+
+  constructor(dir: string, opts: KvOptions = {}) {
+    this.dir = dir;
+    this.readOnly = opts.readOnly === true;
+    if (!this.readOnly) mkdirSync(dir, { recursive: true });
+    this.root = open({
+      path: join(dir, DATA_FILE),
+      maxDbs: DB_NAMES.length + 2,
+      readOnly: this.readOnly,
+      // 64 GiB of address space, not of disk: LMDB grows the file as needed.
+      mapSize: 64 * 1024 ** 3,
+    });
+    const dbs = {} as Record<DbName, Database>;
+    for (const name of DB_NAMES) dbs[name] = this.root.openDB({ name });
+    this.dbs = dbs;
+  }
+
+  get(db: DbName, key: Key): unknown {
+    const id = keyId(key);
+    const p = this.pending[db].get(id) ?? this.inflight?.[db].get(id);
+    if (p !== undefined) return p.value === DELETE ? undefined : p.value;
+    return this.dbs[db].get(key);
+  }
+
+  put(db: DbName, key: Key, value: unknown): void {
+    if (this.readOnly) throw new Error('lineage store is open read-only');
+    const map = this.pending[db];
+    const id = keyId(key);
+    if (!map.has(id)) this.pendingCount++;
+    map.set(id, { key, value });
+  }
+
+  del(db: DbName, key: Key): void {
+    this.put(db, key, DELETE);
+  }
+
+  /** Entries in a range, the overlay winning over LMDB; LMDB order, then unsaved keys. */
+  *range(db: DbName, range: Range): Iterable<{ key: Key; value: unknown }> {
+    const overlay = new Map<string, { key: Key; value: unknown }>();
+    for (const layer of [this.inflight?.[db], this.pending[db]]) {
+      if (layer === undefined || layer.size === 0) continue;
+      for (const [id, e] of layer) if (inRange(e.key, range)) overlay.set(id, e);
+    }
+    for (const { key, value } of this.dbs[db].getRange({ start: range.start, end: range.end })) {
+      const k = key as Key;
+      if (overlay.size > 0) {
+        const id = keyId(k);
+        const o = overlay.get(id);
+        if (o !== undefined) {
+          overlay.delete(id);
+          if (o.value !== DELETE) yield o;
+          continue;
+        }
+      }
+      yield { key: k, value };
+    }
+    for (const o of overlay.values()) if (o.value !== DELETE) yield o;
+  }
+
+  /** Count of entries in a database as committed (used for stats; ignores the overlay). */
+  count(db: DbName): number {
+    return (this.dbs[db].getStats() as { entryCount?: number }).entryCount ?? 0;
+  }
+
+  get pendingWrites(): number {
+    return this.pendingCount + (this.inflight ? sizeOf(this.inflight) : 0);
+  }
+
+  /**
+   * Commits everything pending in one transaction. Commits are serialised; the promise
+   * resolves once this batch (and every earlier one) is durable.
+   */
+  commit(): Promise<void> {
+    this.commitChain = this.commitChain.then(() => this.commitOnce());
+    return this.commitChain;
+  }
+
+  private async commitOnce(): Promise<void> {
+    if (this.pendingCount === 0) return;
+    const batch = this.pending;
+    this.pending = newPending();
+    this.pendingCount = 0;
+    this.inflight = batch;
+    try {
+      await this.root.transaction(() => {
+        for (const name of DB_NAMES) {
+          const db = this.dbs[name];
+          for (const { key, value } of batch[name].values()) {
+            if (value === DELETE) db.removeSync(key);
+            else db.putSync(key, value);
+          }
+        }
+      });
+    } finally {
+      this.inflight = undefined;
+    }
+  }
+
+  /** Bytes of the data file on disk. */
+  fileBytes(): number {
+    try {
+      return statSync(join(this.dir, DATA_FILE)).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.readOnly) await this.commit();
+    await this.root.close();
+  }
+}
+
+function newPending(): Record<DbName, Pending> {
+  const p = {} as Record<DbName, Pending>;
+  for (const name of DB_NAMES) p[name] = new Map();
+  return p;
+}
+
+function sizeOf(p: Record<DbName, Pending>): number {
+  let n = 0;
+  for (const name of DB_NAMES) n += p[name].size;
+  return n;
+}

@@ -1,0 +1,406 @@
+// LineageStore: the object the daemon holds. Hot-path calls (recordRead, taintOf,
+// recordWrite, observeContent) touch only memory and the write-back overlay; a batch
+// timer chunks observed content, detects copies, propagates inherited classification
+// and commits everything in one LMDB transaction. Queries settle pending work first.
+
+import type { Classification } from '../classify/types.js';
+import { copyDecision, bestCopy } from './copies.js';
+import { Fingerprints, type FpUpdate } from './fingerprint.js';
+import { Graph } from './graph.js';
+import { combine, sameCls } from './inherit.js';
+import * as K from './keys.js';
+import { Kv } from './kv.js';
+import { bootId } from './proc.js';
+import { downstreamGraph, impactOf, toPublicNode, upstreamGraph } from './query.js';
+import { exportEvents } from './openlineage.js';
+import type { ClsRec, EventRec, FpRec, NodeRec, ProcRec, RunRec } from './records.js';
+import { TaintTracker, type ProcTaint } from './taint.js';
+import type {
+  CopyMatch,
+  ExportOptions,
+  FileRef,
+  ImpactEntry,
+  InheritedClassification,
+  LineageGraph,
+  LineageNode,
+  LineageStats,
+  LineageStore,
+  OpenOptions,
+  ProcessMeta,
+  Taint,
+  WriteOp,
+} from './types.js';
+
+/** Stable error codes callers (the CLI) branch on. */
+export type LineageErrorCode = 'not_found' | 'read_only' | 'closed' | 'schema_mismatch' | 'no_store';
+
+export class LineageError extends Error {
+  constructor(
+    readonly code: LineageErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LineageError';
+  }
+}
+
+export class Lineage implements LineageStore {
+  private readonly kv: Kv;
+  private readonly graph: Graph;
+  private readonly taint: TaintTracker;
+  private readonly fps: Fingerprints;
+  /** Per run: (dest, op) → taint version last turned into edges; repeats are skipped. */
+  private readonly written = new Map<string, Map<string, number>>();
+  private readonly runsSeen = new Set<string>();
+  /** Written nodes whose fingerprint stream closed: copy detection runs on them. */
+  private readonly copyCandidates = new Set<number>();
+  private nextEvent: number;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private closed = false;
+  /** Last error of a background batch; surfaced by flush() so it is not lost. */
+  private batchError: unknown;
+
+  constructor(kv: Kv, opts: OpenOptions) {
+    this.kv = kv;
+    this.graph = new Graph(kv, Date.now);
+    this.taint = new TaintTracker((id) => this.describe(id), opts.identityTtlMs ?? 250, opts.identify);
+    this.fps = new Fingerprints(
+      opts.fingerprintBytes ?? 64 * 1024 * 1024,
+      (id) => kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined,
+      () => this.applyFingerprints(this.fps.process()),
+    );
+    this.nextEvent = (kv.get('meta', K.metaKey.nextEvent) as number | undefined) ?? 1;
+    if (!kv.readOnly) {
+      this.restoreTaint();
+      const batchMs = opts.batchMs ?? 50;
+      this.batchTimer = setInterval(() => void this.tick(false), batchMs);
+      this.batchTimer.unref();
+      this.pruneTimer = setInterval(() => this.prune(), opts.pruneMs ?? 5000);
+      this.pruneTimer.unref();
+    }
+  }
+
+  // ---- hot path -------------------------------------------------------------------
+
+  recordRead(pid: number, file: FileRef, cls: Classification): void {
+    this.writable();
+    const n = this.graph.resolve(file);
+    const c: ClsRec = { tier: cls.tier, tags: [...cls.tags].sort(), conf: cls.confidence };
+    if (!sameCls(n.content, c)) this.graph.setContent(n, c);
+    const st = this.taint.identify(pid);
+    if (st === undefined) return; // exited before we got here: nothing left to taint
+    const e = this.graph.eff(n) ?? c;
+    if (this.taint.add(st, { node: n.id, tier: e.tier, tags: e.tags, conf: e.conf })) {
+      this.noteRun(st.pid, st.startTime, st.comm, undefined);
+    }
+  }
+
+  taintOf(pid: number): Taint {
+    return this.taint.taintOf(pid);
+  }
+
+  recordWrite(pid: number, dest: FileRef, op: WriteOp, meta: ProcessMeta): void {
+    this.writable();
+    const n = this.graph.resolve(dest, op === 'create');
+    const st = this.taint.identify(pid);
+    if (st === undefined) return;
+    const t = this.taint.taintOf(pid);
+    if (t.sources.length === 0) return;
+    const run = K.runKeyOf(st.pid, st.startTime);
+    let seen = this.written.get(run);
+    if (seen === undefined) this.written.set(run, (seen = new Map()));
+    const dk = `${n.id}:${op}`;
+    if (seen.get(dk) === t.version) return; // the same process wrote here with the same taint
+    seen.set(dk, t.version);
+
+    const srcs = t.sources.filter((s) => s.node !== n.id); // rewriting a file you read is no new source
+    if (srcs.length === 0) return;
+    const time = Date.now();
+    let derived: ClsRec | undefined;
+    for (const s of srcs) {
+      this.graph.edge(s.node, n.id, { op, program: meta.program, user: meta.user, uid: meta.uid, pid: st.pid, run, time });
+      derived = combine(derived, s);
+    }
+    this.graph.inherit(n, derived, srcs.map((s) => s.node));
+    this.noteRun(st.pid, st.startTime, meta.program, meta);
+    this.event({ kind: 'write', time, op, run, pid: st.pid, program: meta.program, user: meta.user, uid: meta.uid, dst: n.id, srcs: srcs.map((s) => s.node) });
+  }
+
+  recordRename(from: FileRef, to: FileRef, meta: ProcessMeta): void {
+    this.writable();
+    const n = this.graph.find(from);
+    if (n === undefined) {
+      this.graph.resolve(to, true);
+      return; // nothing known about it: it starts its lineage under the new name
+    }
+    const oldPath = n.path;
+    this.graph.move(n, to);
+    this.event({ kind: 'rename', time: Date.now(), run: '', program: meta.program, user: meta.user, uid: meta.uid, node: n.id, from: oldPath, to: to.path });
+  }
+
+  recordUnlink(file: FileRef): void {
+    this.writable();
+    const n = this.graph.byPath(file.path) ?? this.graph.find(file);
+    if (n === undefined || n.deleted !== undefined) return;
+    this.graph.unlink(n, file.path);
+    this.event({ kind: 'unlink', time: Date.now(), node: n.id, path: file.path });
+  }
+
+  /**
+   * Copies bytes aside for fingerprinting (hashing happens in the batch). `kind` says
+   * whether the bytes were read from or written to the file; reads of a file already
+   * fingerprinted are skipped.
+   */
+  observeContent(file: FileRef, offset: number, chunk: Buffer, kind: 'read' | 'write' = 'write'): void {
+    this.writable();
+    const n = this.graph.resolve(file);
+    this.fps.observe(n.id, offset, chunk, kind === 'write');
+  }
+
+  markAggregate(file: FileRef): void {
+    this.writable();
+    this.graph.markAggregate(this.graph.resolve(file));
+  }
+
+  // ---- classification -------------------------------------------------------------
+
+  copyOf(file: FileRef): CopyMatch | undefined {
+    const n = this.graph.find(file);
+    if (n === undefined) return undefined;
+    if (!this.kv.readOnly && this.fps.hasPending(n.id)) {
+      this.applyFingerprints(this.fps.process(n.id));
+      this.detectCopies();
+    }
+    const m = bestCopy(this.kv, this.graph, n);
+    return m && { path: m.node.path, similarity: m.similarity, coverage: m.coverage };
+  }
+
+  inherited(file: FileRef): InheritedClassification | undefined {
+    const n = this.graph.find(file);
+    if (n === undefined) return undefined;
+    if (!this.kv.readOnly) {
+      if (this.fps.hasPending(n.id)) {
+        this.applyFingerprints(this.fps.process(n.id));
+        this.detectCopies();
+      }
+      if (this.graph.hasRaised) this.graph.settle();
+    }
+    const rec = this.graph.inheritedRec(n);
+    if (rec === undefined) return undefined;
+    const sources = this.sourcePaths(n);
+    const how = n.copy !== undefined ? 'a copy of' : n.aggregate ? 'an aggregate of' : 'derived from';
+    return {
+      tier: rec.tier,
+      tags: rec.tags,
+      confidence: rec.conf,
+      layer: 0,
+      reasoning: `${how} ${sources.join(', ')}`,
+      findings: [],
+      sources,
+    };
+  }
+
+  private sourcePaths(n: NodeRec): string[] {
+    const ids = new Set(n.inh?.srcs ?? []);
+    if (n.copy !== undefined) ids.add(n.copy.src);
+    const out: string[] = [];
+    for (const id of ids) {
+      const s = this.graph.node(id);
+      if (s !== undefined) out.push(s.path);
+    }
+    return out.sort();
+  }
+
+  // ---- queries --------------------------------------------------------------------
+
+  node(path: string): LineageNode | undefined {
+    this.settle();
+    const n = this.graph.byPath(path);
+    return n && toPublicNode(this.graph, n);
+  }
+
+  upstream(path: string, depth = Infinity): LineageGraph {
+    return upstreamGraph(this.graph, this.root(path), depth);
+  }
+
+  downstream(path: string, depth = Infinity): LineageGraph {
+    return downstreamGraph(this.graph, this.root(path), depth);
+  }
+
+  impact(path: string): ImpactEntry[] {
+    return impactOf(this.graph, this.root(path));
+  }
+
+  async *exportOpenLineage(opts: ExportOptions = {}): AsyncIterable<object> {
+    if (!this.kv.readOnly) await this.flush();
+    yield* exportEvents(this.kv, this.graph, opts);
+  }
+
+  private root(path: string): NodeRec {
+    this.settle();
+    const n = this.graph.byPath(path);
+    if (n === undefined) throw new LineageError('not_found', `no lineage recorded for ${path}`);
+    return n;
+  }
+
+  private settle(): void {
+    if (!this.kv.readOnly && this.graph.hasRaised) this.graph.settle();
+  }
+
+  stats(): LineageStats {
+    return {
+      processes: this.taint.procs.size,
+      nodes: this.graph.nodeCount,
+      edges: this.kv.count('edgesIn'),
+      pendingWrites: this.kv.pendingWrites + (this.fps.bufferedBytes > 0 ? 1 : 0),
+      dbBytes: this.kv.fileBytes(),
+    };
+  }
+
+  // ---- batching -------------------------------------------------------------------
+
+  async flush(): Promise<void> {
+    if (this.kv.readOnly) return;
+    await this.tick(true);
+    if (this.batchError !== undefined) {
+      const e = this.batchError;
+      this.batchError = undefined;
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.batchTimer) clearInterval(this.batchTimer);
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      await this.kv.close();
+    }
+  }
+
+  /** One batch: fingerprints, copies, propagation, taint persistence, one commit. */
+  private tick(all: boolean): Promise<void> {
+    const run = async (): Promise<void> => {
+      try {
+        this.applyFingerprints(this.fps.process());
+        if (all) this.applyFingerprints(this.fps.process()); // a second pass closes every stream
+        this.detectCopies();
+        if (this.graph.hasRaised) this.graph.settle();
+        this.persistTaint();
+        await this.kv.commit();
+      } catch (e) {
+        this.batchError = e;
+      }
+    };
+    // Batches never overlap; a flush waits for the one in progress and then runs its own.
+    const next = (this.ticking ?? Promise.resolve()).then(run);
+    this.ticking = next;
+    return next;
+  }
+
+  private applyFingerprints(updates: FpUpdate[]): void {
+    for (const u of updates) {
+      for (const h of u.removed) this.kv.del('fp', K.fpKey(h, u.node));
+      for (const h of u.added) this.kv.put('fp', K.fpKey(h, u.node), 1);
+      const rec: FpRec = { hashes: u.rec.hashes.slice(), sizes: u.rec.sizes.slice(), bytes: u.rec.bytes };
+      this.kv.put('fpNodes', K.fpNodeKey(u.node), rec);
+      if (u.written && !this.fps.hasPending(u.node)) this.copyCandidates.add(u.node);
+    }
+  }
+
+  /** Written files whose content is complete are matched against every known file. */
+  private detectCopies(): void {
+    for (const id of this.copyCandidates) {
+      this.copyCandidates.delete(id);
+      const n = this.graph.node(id);
+      if (n === undefined) continue;
+      const m = bestCopy(this.kv, this.graph, n);
+      const d = m && copyDecision(m);
+      if (m === undefined || d === undefined) continue;
+      const time = Date.now();
+      const fresh = this.graph.edge(m.node.id, n.id, { op: 'copy', program: '', user: '', uid: -1, pid: 0, run: '', time, similarity: m.similarity });
+      if (d === 'copy') this.graph.setCopy(n, { src: m.node.id, similarity: m.similarity, coverage: m.coverage });
+      else this.graph.inherit(n, this.graph.eff(m.node), [m.node.id]);
+      if (fresh) this.event({ kind: 'write', time, op: 'copy', run: '', pid: 0, program: '', user: '', uid: -1, dst: n.id, srcs: [m.node.id], similarity: m.similarity });
+    }
+  }
+
+  private persistTaint(): void {
+    const boot = bootId();
+    for (const run of this.taint.dirty) {
+      const p = this.taint.procs.get(run);
+      if (p === undefined) {
+        this.kv.del('procs', K.procKey(run));
+        continue;
+      }
+      const rec: ProcRec = { run, boot, pid: p.pid, startTime: p.startTime, ppid: p.ppid, sources: [...p.sources.values()] };
+      this.kv.put('procs', K.procKey(run), rec);
+    }
+    this.taint.dirty.clear();
+  }
+
+  private restoreTaint(): void {
+    const boot = bootId();
+    for (const { value } of this.kv.range('procs', K.fullRange())) {
+      const rec = value as ProcRec;
+      const p: ProcTaint = {
+        run: rec.run,
+        pid: rec.pid,
+        startTime: rec.startTime,
+        ppid: rec.ppid,
+        sources: new Map(rec.sources.map((s) => [s.node, { ...s, conf: (s as { conf?: number }).conf ?? 1 }])),
+      };
+      if (rec.boot === boot) this.taint.restore(p);
+      else this.kv.del('procs', K.procKey(rec.run));
+    }
+    this.prune(); // those that died while the daemon was down
+  }
+
+  /** Drops the taint of dead processes and closes their runs. */
+  private prune(): void {
+    if (this.closed) return;
+    const ended = this.taint.prune();
+    const t = Date.now();
+    for (const p of ended) {
+      this.written.delete(p.run);
+      this.runsSeen.delete(p.run);
+      const r = this.kv.get('runs', K.runKey(p.run)) as RunRec | undefined;
+      if (r !== undefined && r.end === undefined) {
+        r.end = t;
+        this.kv.put('runs', K.runKey(p.run), r);
+        this.kv.put('runEnds', K.runEndKey(t, p.run), 1);
+      }
+    }
+  }
+
+  private noteRun(pid: number, startTime: string, program: string, meta: ProcessMeta | undefined): void {
+    const run = K.runKeyOf(pid, startTime);
+    if (meta === undefined || this.runsSeen.has(run)) return;
+    this.runsSeen.add(run);
+    if (this.kv.get('runs', K.runKey(run)) !== undefined) return;
+    const rec: RunRec = { run, pid, startTime, program, user: meta.user, uid: meta.uid, first: Date.now() };
+    this.kv.put('runs', K.runKey(run), rec);
+  }
+
+  private event(e: EventRec): void {
+    const seq = this.nextEvent++;
+    this.kv.put('meta', K.metaKey.nextEvent, this.nextEvent);
+    this.kv.put('events', K.eventKey(e.time, seq), e);
+  }
+
+  private describe(id: number): { path: string; mount: string; zone: string } | undefined {
+    const n = this.graph.node(id);
+    return n && { path: n.path, mount: n.mount, zone: n.zone };
+  }
+
+  private writable(): void {
+    if (this.closed) throw new LineageError('closed', 'lineage store is closed');
+    if (this.kv.readOnly) throw new LineageError('read_only', 'lineage store is open read-only');
+  }
+}
+

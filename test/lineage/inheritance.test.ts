@@ -1,0 +1,144 @@
+import t from 'tap';
+import { cls, META, sleeper, store, Tree } from './helpers.js';
+
+t.test('a report written by a process that read a PROPRIETARY CSV is PROPRIETARY with its tags and a lineage edge', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const a = tree.file('crm/a.csv', 'id,email\n');
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII']));
+  const report = tree.file('workspace/report.txt', 'summary');
+  lin.recordWrite(p.pid!, report, 'create', META);
+  lin.recordWrite(p.pid!, report, 'write', META);
+  const inh = lin.inherited(report);
+  t.equal(inh?.tier, 'PROPRIETARY');
+  t.same(inh?.tags, ['PII']);
+  t.same(inh?.sources, ['/governed/crm/a.csv']);
+  t.equal(inh?.layer, 0);
+  const up = lin.upstream('/governed/workspace/report.txt');
+  t.same(up.nodes.map((n) => n.path), ['/governed/workspace/report.txt', '/governed/crm/a.csv']);
+  t.equal(up.edges.length, 1);
+  t.equal(up.edges[0]!.op, 'create');
+  t.same(up.edges[0]!.ops, ['create', 'write']);
+  t.equal(up.edges[0]!.program, '/usr/bin/python3');
+  t.equal(up.edges[0]!.user, 'ana');
+  t.equal(up.edges[0]!.pid, p.pid);
+});
+
+t.test('a derived file gets the max tier and the union of tags: PUBLIC + PROPRIETARY is PROPRIETARY', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, tree.file('pub/a.txt', 'a'), cls('PUBLIC', ['DOCS']));
+  lin.recordRead(p.pid!, tree.file('crm/b.csv', 'b'), cls('PROPRIETARY', ['PII']));
+  const c = tree.file('workspace/c.txt', 'ab');
+  lin.recordWrite(p.pid!, c, 'write', META);
+  const inh = lin.inherited(c)!;
+  t.equal(inh.tier, 'PROPRIETARY');
+  t.same(inh.tags, ['DOCS', 'PII']);
+  t.same(inh.sources, ['/governed/crm/b.csv', '/governed/pub/a.txt']);
+});
+
+t.test('inheritance never lowers: a PROPRIETARY file written later from PUBLIC data stays PROPRIETARY', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const out = tree.file('workspace/out.txt', '');
+  const p1 = sleeper(t);
+  lin.recordRead(p1.pid!, tree.file('crm/b.csv', 'b'), cls('PROPRIETARY', ['PII']));
+  lin.recordWrite(p1.pid!, out, 'write', META);
+  const p2 = sleeper(t);
+  lin.recordRead(p2.pid!, tree.file('pub/a.txt', 'a'), cls('PUBLIC'));
+  lin.recordWrite(p2.pid!, out, 'write', META);
+  t.equal(lin.inherited(out)?.tier, 'PROPRIETARY');
+});
+
+t.test('a declared aggregate drops to INTERNAL and keeps DERIVED_FROM_<TAG> provenance', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, tree.file('crm/a.csv', 'a'), cls('PROPRIETARY', ['PII', 'CUSTOMER']));
+  const agg = tree.file('workspace/counts.csv', 'region,count\n');
+  lin.recordWrite(p.pid!, agg, 'create', META);
+  lin.markAggregate(agg);
+  const inh = lin.inherited(agg)!;
+  t.equal(inh.tier, 'INTERNAL');
+  t.same(inh.tags, ['DERIVED_FROM_CUSTOMER', 'DERIVED_FROM_PII']);
+  t.match(inh.reasoning, /aggregate/);
+});
+
+t.test('an aggregate of PUBLIC data stays PUBLIC (the rule never raises)', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, tree.file('pub/a.csv', 'a'), cls('PUBLIC', ['OPEN_DATA']));
+  const agg = tree.file('workspace/counts.csv', 'x');
+  lin.recordWrite(p.pid!, agg, 'create', META);
+  lin.markAggregate(agg);
+  t.equal(lin.inherited(agg)?.tier, 'PUBLIC');
+  t.same(lin.inherited(agg)?.tags, ['DERIVED_FROM_OPEN_DATA']);
+});
+
+t.test('inheritance is transitive: a file derived from a derived file inherits the original tier', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p1 = sleeper(t);
+  lin.recordRead(p1.pid!, tree.file('crm/a.csv', 'a'), cls('PROPRIETARY', ['PII']));
+  const b = tree.file('workspace/b.txt', 'b');
+  lin.recordWrite(p1.pid!, b, 'write', META);
+  // b's content scans PUBLIC, but what it inherits travels with it.
+  const p2 = sleeper(t);
+  lin.recordRead(p2.pid!, b, cls('PUBLIC'));
+  const c = tree.file('workspace/c.txt', 'c');
+  lin.recordWrite(p2.pid!, c, 'write', META);
+  t.equal(lin.inherited(c)?.tier, 'PROPRIETARY');
+  t.same(lin.inherited(c)?.tags, ['PII']);
+});
+
+t.test('reclassifying a source upward raises everything downstream', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const a = tree.file('crm/a.csv', 'a');
+  const p1 = sleeper(t);
+  lin.recordRead(p1.pid!, a, cls('INTERNAL'));
+  const b = tree.file('workspace/b.txt', 'b');
+  lin.recordWrite(p1.pid!, b, 'write', META);
+  const p2 = sleeper(t);
+  lin.recordRead(p2.pid!, b, cls('PUBLIC'));
+  const c = tree.file('workspace/c.txt', 'c');
+  lin.recordWrite(p2.pid!, c, 'write', META);
+  t.equal(lin.inherited(c)?.tier, 'INTERNAL');
+  const p3 = sleeper(t);
+  lin.recordRead(p3.pid!, a, cls('PROPRIETARY', ['PII'])); // a rescan finds PII
+  t.equal(lin.inherited(c)?.tier, 'PROPRIETARY');
+  t.same(lin.impact('/governed/crm/a.csv').map((e) => [e.path, e.tier, e.distance]), [
+    ['/governed/workspace/b.txt', 'PROPRIETARY', 1],
+    ['/governed/workspace/c.txt', 'PROPRIETARY', 2],
+  ]);
+});
+
+t.test('an untainted writer creates no edges and no inherited classification', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  const f = tree.file('workspace/x.txt', 'x');
+  lin.recordWrite(p.pid!, f, 'create', META);
+  t.equal(lin.inherited(f), undefined);
+  t.same(lin.upstream('/governed/workspace/x.txt').edges, []);
+});
+
+t.test('lineage follows a renamed file', async (t) => {
+  const { renameSync } = await import('node:fs');
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, tree.file('crm/a.csv', 'a'), cls('PROPRIETARY', ['PII']));
+  const tmp = tree.file('workspace/.tmp123', 'r');
+  lin.recordWrite(p.pid!, tmp, 'create', META);
+  renameSync(tree.src + '/workspace/.tmp123', tree.src + '/workspace/report.txt');
+  const final = tree.ref('workspace/report.txt');
+  lin.recordRename(tmp, final, META);
+  t.equal(lin.inherited(final)?.tier, 'PROPRIETARY');
+  t.same(lin.upstream('/governed/workspace/report.txt').nodes.map((n) => n.path), ['/governed/workspace/report.txt', '/governed/crm/a.csv']);
+  t.throws(() => lin.upstream('/governed/workspace/.tmp123'), { code: 'not_found' });
+  t.equal(lin.node(final.sourcePath)?.path, '/governed/workspace/report.txt', 'the source path finds the node too');
+});
