@@ -558,10 +558,18 @@ bool Validate(ValidatorKind kind, const Candidate& c, const ValidatorParams& p) 
       return ValidateSsn(c);
     case ValidatorKind::kIban: {
       if (c.match_begin > 0 && IsAlnum(c.window[c.match_begin - 1])) return false;
-      std::string compact;
-      for (size_t i = 0; i < n; ++i)
-        if (s[i] != ' ') compact.push_back(s[i] >= 'a' && s[i] <= 'z' ? static_cast<char>(s[i] - 32) : s[i]);
-      return IbanValid(compact);
+      // The greedy pattern can swallow a following 4-letter word ("...7034 DATA"): if the
+      // whole candidate fails, retry without its last space-separated group.
+      for (int attempt = 0; attempt < 2; ++attempt) {
+        std::string compact;
+        for (size_t i = 0; i < n; ++i)
+          if (s[i] != ' ') compact.push_back(s[i]);
+        if (IbanValid(compact)) return true;
+        size_t sp = std::string(s, n).rfind(' ');
+        if (sp == std::string::npos) return false;
+        n = sp;
+      }
+      return false;
     }
     case ValidatorKind::kEmail:
       return ValidateEmail(c);

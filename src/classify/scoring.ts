@@ -108,7 +108,8 @@ export function score(ev: ScanEvidence): Classification {
   }
   const aggs = [...byType.values()].sort((x, y) => {
     const o = { secret: 0, pii: 1, keyword: 2 } as const;
-    return o[x.category] - o[y.category] || y.count - x.count;
+    const strong = (a: Agg) => (a.category === 'pii' && a.strength === 'weak' ? 1 : 0);
+    return o[x.category] - o[y.category] || strong(x) - strong(y) || y.count - x.count;
   });
   for (const a of aggs) a.lines = [...new Set(a.lines)].sort((x, y) => (x || Infinity) - (y || Infinity)).slice(0, 5);
 
@@ -194,7 +195,7 @@ export function score(ev: ScanEvidence): Classification {
     tags: [...tags].sort(),
     confidence: Math.round(confidence * 100) / 100,
     layer: 1,
-    reasoning: reasons.join('. ') + '.',
+    reasoning: reasons.map((r) => r[0]!.toUpperCase() + r.slice(1)).join('. ') + '.',
     findings,
   };
   if (ev.partial || binary) result.partial = true;

@@ -187,11 +187,12 @@ def main():
     ap.add_argument("--vocab-size", type=int, default=8000)
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--hidden", type=int, default=32)
-    ap.add_argument("--epochs", type=int, default=24)
+    ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--wd", type=float, default=1e-5)
-    ap.add_argument("--dropout", type=float, default=0.25)
+    ap.add_argument("--wd", type=float, default=1e-3)
+    ap.add_argument("--dropout", type=float, default=0.6)
     ap.add_argument("--max-len", type=int, default=512)
+    ap.add_argument("--exemplars", type=int, default=40, help="exemplars per tier for user-model centroid heads")
     ap.add_argument("--write-train", action="store_true", help="also write train.jsonl (not committed: regenerate)")
     a = ap.parse_args()
 
@@ -259,6 +260,15 @@ def main():
     with open(os.path.join(a.out, "heldout.jsonl"), "w", encoding="utf-8") as f:
         for d in heldout:
             f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    # Exemplars: a small labelled sample of the training split from which a user's own
+    # embedding model builds its centroid head at load (the shipped model has a trained head).
+    ex_rng = np.random.default_rng(a.seed + 11)
+    with open(os.path.join(a.out, "exemplars.jsonl"), "w", encoding="utf-8") as f:
+        for tier in TIERS:
+            pool = [d for d in train if d["tier"] == tier]
+            for i in ex_rng.choice(len(pool), a.exemplars, replace=False):
+                d = pool[int(i)]
+                f.write(json.dumps({"text": d["text"][:4000], "tier": tier, "kind": d["kind"]}, ensure_ascii=False) + "\n")
     if a.write_train:
         with open(os.path.join(a.out, "train.jsonl"), "w", encoding="utf-8") as f:
             for d in train:
