@@ -5,6 +5,7 @@
 #include <fuse.h>
 #include <napi.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstring>
@@ -188,7 +189,25 @@ Napi::Value Release(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// peerCred(fd) → {pid, uid, gid}: who is on the other end of a unix socket (SO_PEERCRED).
+// The control socket identifies callers this way; a uid claimed in a request is ignored.
+Napi::Value PeerCred(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "peerCred(fd: number)");
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  if (getsockopt(info[0].As<Napi::Number>().Int32Value(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    throw Napi::Error::New(env, std::string("SO_PEERCRED failed: ") + strerror(errno));
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, cred.pid));
+  out.Set("uid", Napi::Number::New(env, cred.uid));
+  out.Set("gid", Napi::Number::New(env, cred.gid));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("peerCred", Napi::Function::New(env, PeerCred));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("reply", Napi::Function::New(env, Reply));
   exports.Set("unmount", Napi::Function::New(env, Unmount));

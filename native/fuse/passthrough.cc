@@ -6,6 +6,7 @@
 #include "passthrough.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
@@ -49,6 +50,13 @@ Caller CurrentCaller() {
 class AsCaller {
  public:
   AsCaller() {
+    // The kernel already applied the caller's umask to the mode it sends; this thread gets
+    // its own fs struct with umask 0 so the daemon's umask is not applied a second time.
+    thread_local bool ownUmask = false;
+    if (!ownUmask) {
+      if (unshare(CLONE_FS) == 0) umask(0);
+      ownUmask = true;
+    }
     fuse_context *c = fuse_get_context();
     gid_t groups[64];
     int n = fuse_getgroups(64, groups);

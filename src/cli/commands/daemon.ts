@@ -1,0 +1,50 @@
+// `lacuna-fs mount` (run the daemon in the foreground) and `lacuna-fs stop`.
+import type { Command } from 'commander';
+import { runDaemon } from '../../fs/daemon.js';
+import { callControl, controlSocketPath } from '../../control/index.js';
+import { configOption, loadCliConfig, controlCall } from '../context.js';
+
+export function register(program: Command): void {
+  configOption(
+    program
+      .command('mount')
+      .description('run the daemon in the foreground: mount every configured mount, serve the control socket, print "ready"')
+      .option('--mode <mode>', 'override the config mode: enforce | monitor'),
+  ).action(async (opts: { config?: string; mode?: string }) => {
+    const config = loadCliConfig(opts.config);
+    if (opts.mode) {
+      if (opts.mode !== 'enforce' && opts.mode !== 'monitor') throw new (await import('../exit-codes.js')).CliError(`--mode must be enforce or monitor, got ${opts.mode}`, 2);
+      config.mode = opts.mode;
+    }
+    if (config.mounts.length === 0) {
+      const { CliError, EXIT } = await import('../exit-codes.js');
+      throw new CliError(`${config.file}: mounts: nothing to mount (declare at least one mount)`, EXIT.USAGE);
+    }
+    const d = await runDaemon(config);
+    const list = d.mounts.map((m) => `${m.view.config.mountpoint} (${m.view.config.zone})`).join(', ');
+    process.stdout.write(`ready pid=${process.pid} mode=${config.mode} mounts=${list} socket=${controlSocketPath(config.runtimeDir)}\n`);
+    // Keep running until a signal or `lacuna-fs stop`.
+    await new Promise(() => {});
+  });
+
+  configOption(
+    program
+      .command('stop')
+      .description('ask the running daemon to stop: finish in-flight operations, flush audit, unmount, exit')
+      .option('--json', 'print the answer as JSON'),
+  ).action(async (opts: { config?: string; json?: boolean }) => {
+    const config = loadCliConfig(opts.config);
+    const socket = controlSocketPath(config.runtimeDir);
+    const answer = await controlCall(() => callControl<{ pid: number }>(socket, 'POST', '/v1/stop'));
+    // Wait until the socket disappears, so scripts can rely on "stopped" after we return.
+    for (let i = 0; i < 300; i++) {
+      try {
+        await callControl(socket, 'GET', '/v1/status', undefined, 1000);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.stdout.write(opts.json ? JSON.stringify({ stopped: true, pid: answer.pid }) + '\n' : `stopped lacuna-fs (pid ${answer.pid})\n`);
+  });
+}

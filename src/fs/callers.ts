@@ -1,0 +1,121 @@
+// Who is calling: user and group names for a uid/gid, and what program a pid runs.
+// Names come from /etc/passwd and /etc/group (re-read when they change); process facts
+// from /proc. Both are cached because every governed op asks.
+import fs from 'node:fs';
+
+interface NameTables {
+  mtimeMs: number;
+  users: Map<number, string>;
+  groups: Map<number, string>;
+  /** user name → names of the groups listing it as a member */
+  memberOf: Map<string, string[]>;
+  primaryGroup: Map<number, number>;
+}
+
+let tables: NameTables | undefined;
+let checkedAt = 0;
+
+function load(): NameTables {
+  const now = Date.now();
+  if (tables && now - checkedAt < 2000) return tables;
+  checkedAt = now;
+  let mtimeMs = 0;
+  try {
+    mtimeMs = Math.max(fs.statSync('/etc/passwd').mtimeMs, fs.statSync('/etc/group').mtimeMs);
+  } catch {
+    /* unreadable: keep numeric ids */
+  }
+  if (tables && tables.mtimeMs === mtimeMs) return tables;
+  const users = new Map<number, string>();
+  const groups = new Map<number, string>();
+  const memberOf = new Map<string, string[]>();
+  const primaryGroup = new Map<number, number>();
+  for (const line of readLines('/etc/passwd')) {
+    const [name, , uid, gid] = line.split(':');
+    if (name && uid !== undefined) {
+      users.set(Number(uid), name);
+      primaryGroup.set(Number(uid), Number(gid));
+    }
+  }
+  for (const line of readLines('/etc/group')) {
+    const [name, , gid, members] = line.split(':');
+    if (!name || gid === undefined) continue;
+    groups.set(Number(gid), name);
+    for (const m of (members ?? '').split(',').filter(Boolean)) {
+      const list = memberOf.get(m) ?? [];
+      list.push(name);
+      memberOf.set(m, list);
+    }
+  }
+  tables = { mtimeMs, users, groups, memberOf, primaryGroup };
+  return tables;
+}
+
+function readLines(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  } catch {
+    return [];
+  }
+}
+
+export function userName(uid: number): string {
+  return load().users.get(uid) ?? String(uid);
+}
+
+export function groupName(gid: number): string {
+  return load().groups.get(gid) ?? String(gid);
+}
+
+export function uidOf(name: string): number | undefined {
+  for (const [uid, n] of load().users) if (n === name) return uid;
+  return /^\d+$/.test(name) ? Number(name) : undefined;
+}
+
+/** The user's primary group plus every group listing them, by name. */
+export function groupsOf(uid: number, gid?: number): string[] {
+  const t = load();
+  const name = t.users.get(uid);
+  const primary = gid ?? t.primaryGroup.get(uid);
+  const out = new Set<string>();
+  if (primary !== undefined) out.add(t.groups.get(primary) ?? String(primary));
+  for (const g of (name && t.memberOf.get(name)) || []) out.add(g);
+  return [...out];
+}
+
+export interface ProcessFacts {
+  pid: number;
+  ppid: number;
+  comm: string;
+  exe: string;
+}
+
+const processCache = new Map<number, { startTime: string; facts: ProcessFacts }>();
+
+/** Program facts of a live process; a reused pid is noticed by its start time. */
+export function processFacts(pid: number): ProcessFacts {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return { pid, ppid: 0, comm: '?', exe: '?' };
+  }
+  // comm is in parentheses and may itself contain spaces or parentheses.
+  const close = stat.lastIndexOf(')');
+  const comm = stat.slice(stat.indexOf('(') + 1, close);
+  const fields = stat.slice(close + 2).split(' ');
+  const ppid = Number(fields[1]);
+  const startTime = fields[19] ?? '';
+  const hit = processCache.get(pid);
+  if (hit && hit.startTime === startTime) return hit.facts;
+  let exe = comm;
+  try {
+    exe = fs.readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    /* kernel thread or gone */
+  }
+  const facts = { pid, ppid, comm, exe };
+  if (processCache.size > 4096) processCache.clear();
+  processCache.set(pid, { startTime, facts });
+  return facts;
+}

@@ -1,0 +1,171 @@
+// The daemon: opens the stores, loads the policy, mounts every configured mount in this
+// one process, serves the control socket, and prints one `ready` line. SIGTERM/SIGINT (or
+// `lacuna-fs stop`) stop accepting, let in-flight ops finish, unmount, flush the audit
+// log and exit 0. A stale mount left by a crash is cleaned on start.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { openAudit, type AuditLog } from '../audit/index.js';
+import { createClassifier } from '../classify/index.js';
+import { openLineage, type LineageStore } from '../lineage/index.js';
+import { loadPolicyBundle, type PolicyBundle } from '../policy/index.js';
+import { startControlServer, controlSocketPath } from '../control/index.js';
+import { groupsOf, userName } from './callers.js';
+import { makeDispatch } from './dispatch.js';
+import { Governor } from './governor.js';
+import { FuseMount, prepareMountpoint } from './mount.js';
+import { fuseBinding } from './native.js';
+import { GovernedOps } from './ops.js';
+import type { AuditPort, ClassifierPort, LineagePort, PolicyPort } from './services.js';
+import { buildStatus, renderStatus, type DaemonView } from './status.js';
+import { controlRoutes } from './routes.js';
+import { VirtualFiles } from './virtual.js';
+import { MountView } from './zones.js';
+
+export interface RunningMount {
+  view: MountView;
+  fuse: FuseMount;
+  ops: GovernedOps;
+}
+
+export class Daemon implements DaemonView {
+  readonly startedAt = new Date();
+  readonly mounts: RunningMount[] = [];
+  readonly log: Logger;
+  governor!: Governor;
+  classifier!: ClassifierPort;
+  lineage!: LineageStore;
+  audit!: AuditLog;
+  policy!: PolicyBundle;
+  lastErrors: Array<{ time: string; message: string }> = [];
+  private control: { close(): Promise<void> } | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(public config: Config) {
+    this.log = pino({ level: config.log.level, base: { service: 'lacuna-fs' } }, pino.destination({ dest: 2, sync: true }));
+  }
+
+  noteError(message: string): void {
+    this.lastErrors.push({ time: new Date().toISOString(), message });
+    if (this.lastErrors.length > 20) this.lastErrors.shift();
+    this.log.error(message);
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    fs.mkdirSync(c.stateDir, { recursive: true, mode: 0o750 });
+    fs.mkdirSync(c.runtimeDir, { recursive: true, mode: 0o755 });
+    // Prepare every mountpoint before opening anything, so a bad one fails fast.
+    for (const m of c.mounts) {
+      const { cleanedStale } = prepareMountpoint(m.mountpoint);
+      if (cleanedStale) this.log.warn({ mountpoint: m.mountpoint }, 'cleaned a stale mount left by a previous daemon');
+    }
+    this.policy = await loadPolicyBundle(c.policy.path, { entrypoint: c.policy.entrypoint, engine: c.policy.engine });
+    this.audit = await openAudit({
+      stateDir: c.stateDir,
+      host: os.hostname(),
+      postgres: c.audit.postgres,
+      checkpointEvery: c.audit.checkpointEvery,
+      checkpointSeconds: c.audit.checkpointSeconds,
+      logger: this.log,
+    });
+    this.audit.append({ kind: 'daemon_start', details: { pid: process.pid, config: c.file, mode: c.mode } });
+    this.audit.append({ kind: 'policy_loaded', bundle_hash: this.policy.hash, details: { source: this.policy.source, engine: this.policy.engine } });
+    this.classifier = createClassifier({
+      extraRules: c.classify.rules.map((r) => ({ id: r.id, pattern: r.pattern, category: r.category, tier: r.tier })),
+      pathRules: c.classify.pathRules,
+      maxScanBytes: c.classify.maxScanBytes,
+    }) as ClassifierPort;
+    this.lineage = await openLineage(path.join(c.stateDir, 'lineage'));
+    this.governor = new Governor(
+      () => this.config,
+      () => this.policy as PolicyPort,
+      this.lineage as unknown as LineagePort,
+      this.audit as unknown as AuditPort,
+    );
+
+    const binding = fuseBinding();
+    for (const m of c.mounts) {
+      const view = new MountView(m, c.zones);
+      const ops = new GovernedOps({ view, governor: this.governor, classifier: this.classifier, lineage: this.lineage as unknown as LineagePort, log: this.log });
+      const virtual = new VirtualFiles({ denials: this.governor.denials, statusText: () => renderStatus(buildStatus(this)) });
+      const fuse = new FuseMount(m);
+      const dispatch = makeDispatch({ binding, ops, virtual, onUnmounted: () => fuse.onLoopEnded(), log: this.log });
+      fuse.mount(dispatch);
+      this.mounts.push({ view, fuse, ops });
+      this.audit.append({ kind: 'mount', paths: [m.mountpoint, m.source], zones: [m.zone], details: { name: m.name } });
+      this.log.info({ mount: m.name, mountpoint: m.mountpoint, source: m.source, zone: m.zone }, 'mounted');
+    }
+
+    this.control = await startControlServer({
+      socketPath: controlSocketPath(c.runtimeDir),
+      routes: controlRoutes(this),
+      peerCred: (fd) => binding.peerCred(fd),
+      isAdmin: (peer) => this.isAdmin(peer.uid, peer.gid),
+      log: this.log,
+    });
+    fs.writeFileSync(path.join(c.runtimeDir, 'daemon.pid'), `${process.pid}\n`);
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.stop(`signal ${sig}`).then(() => process.exit(0)));
+    notifySystemd('READY=1');
+  }
+
+  isAdmin(uid: number, gid: number): boolean {
+    if (uid === 0) return true;
+    const a = this.config.admins;
+    if (a.users.includes(userName(uid))) return true;
+    return groupsOf(uid, gid).some((g) => a.groups.includes(g));
+  }
+
+  /** Idempotent: a second call waits for the first. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    this.log.info({ reason }, 'stopping');
+    notifySystemd('STOPPING=1');
+    await this.control?.close();
+    for (const m of this.mounts) {
+      const clean = await m.fuse.unmount();
+      if (!clean) this.noteError(`${m.view.config.mountpoint}: in-flight operations did not finish in time; detached anyway`);
+      this.audit?.append({ kind: 'unmount', paths: [m.view.config.mountpoint], zones: [m.view.config.zone], details: { name: m.view.name, clean } });
+    }
+    this.audit?.append({ kind: 'daemon_stop', details: { reason } });
+    await this.audit?.close();
+    await this.lineage?.close();
+    try {
+      fs.unlinkSync(path.join(this.config.runtimeDir, 'daemon.pid'));
+    } catch {
+      /* already gone */
+    }
+    this.log.info('stopped');
+  }
+
+  statusJson(): unknown {
+    return buildStatus(this);
+  }
+}
+
+/** sd_notify through systemd-notify (the unit sets NotifyAccess=all for it). */
+function notifySystemd(state: string): void {
+  if (!process.env.NOTIFY_SOCKET) return;
+  execFile('systemd-notify', [state], () => {});
+}
+
+export async function runDaemon(config: Config): Promise<Daemon> {
+  const d = new Daemon(config);
+  try {
+    await d.start();
+  } catch (e) {
+    // Undo what was mounted before the failure so nothing is left behind.
+    for (const m of d.mounts) await m.fuse.unmount(2000);
+    await d.audit?.close().catch(() => {});
+    await d.lineage?.close().catch(() => {});
+    throw e;
+  }
+  return d;
+}
