@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as K from './keys.js';
 import { DATA_FILE, Kv } from './kv.js';
+import { checkStore, type CheckResult } from './check.js';
 import { Lineage, LineageError } from './store.js';
 import type { LineageStore, OpenOptions } from './types.js';
 
@@ -28,6 +29,7 @@ export type {
   WriteOp,
 } from './types.js';
 export { processIdentity } from './proc.js';
+export type { CheckResult } from './check.js';
 export { LineageError, type LineageErrorCode } from './store.js';
 export { MAX_GRAPH_NODES } from './query.js';
 export { COPY_SIMILARITY, PARTIAL_SIMILARITY, MIN_SHARED_BYTES } from './copies.js';
@@ -52,4 +54,18 @@ export async function openLineage(dir: string, opts: OpenOptions = {}): Promise<
     throw new LineageError('schema_mismatch', `lineage store ${dir} has schema ${schema}, this build reads ${K.SCHEMA_VERSION}`);
   }
   return new Lineage(kv, opts);
+}
+
+/**
+ * Checks a store's cross-references as committed (safe while the daemon runs: it reads
+ * one snapshot). An empty `problems` list means consistent.
+ */
+export async function checkLineage(dir: string): Promise<CheckResult> {
+  if (!existsSync(join(dir, DATA_FILE))) throw new LineageError('no_store', `no lineage store at ${dir}`);
+  const kv = new Kv(dir, { readOnly: true });
+  try {
+    return checkStore(kv);
+  } finally {
+    await kv.close();
+  }
 }

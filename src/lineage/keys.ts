@@ -9,17 +9,17 @@ export const SCHEMA_VERSION = 1;
 
 export const DB_NAMES = [
   'meta', // string → value: schema version, next node id, next event sequence
-  'nodes', // [nodeId] → NodeRec
-  'paths', // [path] → nodeId; user-visible and source paths both point at the node
+  'nodes', // nodeId → NodeRec
+  'paths', // path → nodeId; user-visible and source paths both point at the node
   'inodes', // [dev, ino] → nodeId for live files
   'edgesIn', // [dst, src] → EdgeRec (upstream walks)
   'edgesOut', // [src, dst] → 1 (downstream walks)
   'events', // [timeMs, seq] → EventRec, the log OpenLineage export reads
-  'runs', // [runKey] → RunRec, one per process that wrote lineage
+  'runs', // runKey → RunRec, one per process that wrote lineage
   'runEnds', // [endMs, runKey] → 1, so export can close runs in time order
-  'procs', // [runKey] → ProcRec: live taint, kept across daemon restarts
+  'procs', // runKey → ProcRec: live taint, kept across daemon restarts
   'fp', // [chunkHash, nodeId] → 1: content fingerprint index
-  'fpNodes', // [nodeId] → FpRec: a node's own chunk list, to compute similarity
+  'fpNodes', // nodeId → FpRec: a node's own chunk list, to compute similarity
 ] as const;
 export type DbName = (typeof DB_NAMES)[number];
 
@@ -34,8 +34,10 @@ export const metaKey = {
   nextEvent: 'nextEvent',
 } as const;
 
-export const nodeKey = (id: number): Key => [id];
-export const pathKey = (path: string): Key => [path];
+// Single-part keys are plain primitives: ordered-binary encodes [x] exactly like x and
+// hands back x, so a one-element array would not survive a range read.
+export const nodeKey = (id: number): Key => id;
+export const pathKey = (path: string): Key => path;
 export const inodeKey = (dev: number, ino: number): Key => [dev, ino];
 export const edgeInKey = (dst: number, src: number): Key => [dst, src];
 export const edgeOutKey = (src: number, dst: number): Key => [src, dst];
@@ -45,15 +47,16 @@ export const eventKey = (timeMs: number, seq: number): Key => [timeMs, seq];
  * so the boot id's first 8 hex digits keep runs of different boots apart).
  */
 export const runKeyOf = (pid: number, startTime: string): string => `${bootId().slice(0, 8)}:${pid}:${startTime}`;
-export const runKey = (run: string): Key => [run];
+export const runKey = (run: string): Key => run;
 export const runEndKey = (endMs: number, run: string): Key => [endMs, run];
-export const procKey = (run: string): Key => [run];
+export const procKey = (run: string): Key => run;
 export const fpKey = (hash: number, node: number): Key => [hash, node];
-export const fpNodeKey = (node: number): Key => [node];
+export const fpNodeKey = (node: number): Key => node;
 
+/** A key range; an absent bound is open (the start or end of the database). */
 export interface Range {
-  start: Key;
-  end: Key;
+  start?: Key;
+  end?: Key;
 }
 
 /** All keys [first, …] of a two-part key. */
@@ -66,9 +69,9 @@ export function timeRange(fromMs: number): Range {
   return { start: [fromMs], end: [Number.MAX_SAFE_INTEGER, HIGH] };
 }
 
-/** Everything in a database keyed by arrays or strings. */
+/** Everything in a database. */
 export function fullRange(): Range {
-  return { start: [-Infinity], end: [HIGH] };
+  return {};
 }
 
 /** In-memory identity of a key for the write-back overlay (never persisted). */
@@ -78,7 +81,7 @@ export function keyId(key: Key): string {
 
 /** True when a two-part key lies inside a range built by the helpers above. */
 export function inRange(key: Key, range: Range): boolean {
-  return compareKeys(key, range.start) >= 0 && compareKeys(key, range.end) < 0;
+  return (range.start === undefined || compareKeys(key, range.start) >= 0) && (range.end === undefined || compareKeys(key, range.end) < 0);
 }
 
 function compareElem(a: string | number, b: string | number): number {

@@ -71,7 +71,10 @@ export class Kv {
       if (layer === undefined || layer.size === 0) continue;
       for (const [id, e] of layer) if (inRange(e.key, range)) overlay.set(id, e);
     }
-    for (const { key, value } of this.dbs[db].getRange({ start: range.start, end: range.end })) {
+    const opts: { start?: Key; end?: Key } = {};
+    if (range.start !== undefined) opts.start = range.start;
+    if (range.end !== undefined) opts.end = range.end;
+    for (const { key, value } of this.dbs[db].getRange(opts)) {
       const k = key as Key;
       if (overlay.size > 0) {
         const id = keyId(k);
