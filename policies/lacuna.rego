@@ -1,0 +1,317 @@
+# lacuna-fs default policy: what may flow where. The daemon evaluates
+# data.lacuna.decision for every write-class operation; the input and output
+# documents are specified in docs/POLICIES.md. Settings live in data.lacuna.config
+# (policies/data.json) so a site can tune them without editing rules.
+package lacuna
+
+import rego.v1
+
+# Defaults for every setting; data.lacuna.config (policies/data.json, or the
+# daemon's policy data) overrides them key by key.
+default_config := {
+	"governed_workspace": "/governed/workspace",
+	"business_hours": {"start": 8, "end": 18, "days": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]},
+	"bulk_min_files": 20,
+	"aggregation_downgradable_tags": ["PII"],
+	"purposes": {},
+	"purpose_required_tags": [],
+}
+
+cfg := object.union(default_config, data.lacuna.config) if {
+	is_object(data.lacuna.config)
+} else := default_config
+
+# ---------------------------------------------------------------- facts
+
+tier := input.source.tier
+
+dest := input.destination
+
+dest_label := sprintf("%s (zone %s, %s)", [dest.path, dest.zone, dest.zone_kind])
+
+# Where the data comes from, for messages: the copied file, else the first file read.
+source_label := input.source.lineage.copy_of if {
+	is_string(input.source.lineage.copy_of)
+} else := concat(", ", source_paths) if {
+	count(source_paths) > 0
+} else := "the data being written"
+
+source_paths := [f.path | some f in object.get(input.source, ["lineage", "files"], [])]
+
+source_path := input.source.lineage.copy_of if {
+	is_string(input.source.lineage.copy_of)
+} else := source_paths[0] if {
+	count(source_paths) > 0
+} else := "<source>"
+
+file_name := name if {
+	parts := split(dest.path, "/")
+	name := parts[count(parts) - 1]
+	name != ""
+} else := "output"
+
+external if dest.zone_kind == "external"
+
+external if dest.external == true
+
+governed if {
+	dest.zone_kind == "governed"
+	not dest.external == true
+}
+
+write_actions := {"create", "open_write", "write", "truncate", "rename", "link", "symlink", "export", "copy"}
+
+content_findings := object.get(input.source, ["content", "findings"], [])
+
+content_categories := {f.category | some f in content_findings; f.count > 0}
+
+pii_types := sort({f.type | some f in content_findings; f.category == "pii"; f.count > 0})
+
+secret_types := sort({f.type | some f in content_findings; f.category == "secret"; f.count > 0})
+
+# ---------------------------------------------------------------- aggregation downgrade
+# An aggregate (no individual-level rows left, so no PII found in its content)
+# drawn only from downgradable tags is treated as INTERNAL; the provenance tag
+# DERIVED_FROM_<TAG> is kept through an obligation.
+
+aggregate_downgrade if {
+	input.source.lineage.aggregate == true
+	tier != "PUBLIC"
+	input.source.content != null
+	not "pii" in content_categories
+	not "secret" in content_categories
+	count(input.source.tags) > 0
+	every t in input.source.tags {
+		downgradable(t)
+	}
+}
+
+downgradable(t) if t in cfg.aggregation_downgradable_tags
+
+downgradable(t) if startswith(t, "DERIVED_FROM_")
+
+effective_tier := "INTERNAL" if aggregate_downgrade else := tier
+
+downgrade_obligations := array.concat(["set-tier:INTERNAL"], provenance_tags) if aggregate_downgrade else := []
+
+provenance_tags := [sprintf("add-tag:DERIVED_FROM_%s", [t]) | some t in sort(input.source.tags); not startswith(t, "DERIVED_FROM_")]
+
+# ---------------------------------------------------------------- alternatives
+
+alt_anonymise := sprintf("anonymise it first: lacuna-fs anonymize %s --out %s/%s", [source_path, cfg.governed_workspace, file_name])
+
+alt_aggregate := "aggregate it first (group counts or sums, no individual rows); an aggregate of PII is downgraded to INTERNAL and may then leave governed storage"
+
+alt_workspace := sprintf("work in the governed workspace instead: cp %s %s/", [source_path, cfg.governed_workspace])
+
+alt_exception := sprintf("request an exception: lacuna-fs exception request --path %s --dest %s --justification \"<why>\"", [source_path, dest.path])
+
+alt_remove_sensitive := sprintf("remove the %s from the content, or write it under %s", [concat(", ", array.concat(pii_types, secret_types)), cfg.governed_workspace])
+
+alt_purpose := sprintf("declare an allowed purpose: lacuna-fs exec --purpose <%s> -- <command>", [concat("|", allowed_purposes_text)])
+
+alt_after_hours := sprintf("run the export during business hours (%02d:00-%02d:00, %s)", [cfg.business_hours.start, cfg.business_hours.end, concat(", ", cfg.business_hours.days)])
+
+# ---------------------------------------------------------------- denials
+# Each denial: id, reason (names files and zones, never content), alternatives,
+# and whether an approved exception may lift it.
+
+denials contains d if {
+	input.action != "read"
+	not input.action in write_actions
+	d := {
+		"id": "unknown-action",
+		"reason": sprintf("%s: action %q on %s is unknown to this policy; denied", [actor, input.action, dest_label]),
+		"alternatives": [],
+		"exceptable": false,
+	}
+}
+
+denials contains d if {
+	effective_tier == "PROPRIETARY"
+	not governed
+	d := {
+		"id": "proprietary-outside-governed",
+		"reason": sprintf("%s may not write %s: it holds PROPRIETARY data derived from %s, and PROPRIETARY data may only be stored in governed zones", [actor, dest_label, source_label]),
+		"alternatives": [alt_anonymise, alt_aggregate, alt_workspace, alt_exception],
+		"exceptable": true,
+	}
+}
+
+denials contains d if {
+	effective_tier == "INTERNAL"
+	external
+	d := {
+		"id": "internal-to-external",
+		"reason": sprintf("%s may not write %s: it holds INTERNAL data derived from %s, and INTERNAL data may not leave for external destinations", [actor, dest_label, source_label]),
+		"alternatives": [alt_anonymise, alt_workspace, alt_exception],
+		"exceptable": true,
+	}
+}
+
+denials contains d if {
+	count(pii_types) > 0
+	not governed
+	d := {
+		"id": "pii-in-content",
+		"reason": sprintf("%s may not write %s: the content contains personal data (%s), which may only be written into governed zones", [actor, dest_label, concat(", ", pii_types)]),
+		"alternatives": [alt_anonymise, alt_remove_sensitive, alt_workspace, alt_exception],
+		"exceptable": true,
+	}
+}
+
+denials contains d if {
+	count(secret_types) > 0
+	not governed
+	d := {
+		"id": "secret-in-content",
+		"reason": sprintf("%s may not write %s: the content contains credentials or secrets (%s); secrets never leave governed zones, not even by exception", [actor, dest_label, concat(", ", secret_types)]),
+		"alternatives": [alt_remove_sensitive, "store secrets in the secret manager, not in files"],
+		"exceptable": false,
+	}
+}
+
+denials contains d if {
+	effective_tier == "PROPRIETARY"
+	bulk
+	not business_hours
+	d := {
+		"id": "proprietary-bulk-after-hours",
+		"reason": sprintf("%s may not bulk-export PROPRIETARY data from %s to %s outside business hours (%s %02d:00 UTC)", [actor, source_label, dest_label, input.time.weekday, input.time.hour]),
+		"alternatives": [alt_after_hours, alt_exception],
+		"exceptable": true,
+	}
+}
+
+denials contains d if {
+	some tag in input.source.tags
+	allowed := cfg.purposes[tag]
+	is_string(input.purpose)
+	not input.purpose in allowed
+	d := {
+		"id": "purpose-not-allowed",
+		"reason": sprintf("%s may not use %s data from %s for purpose %q (allowed: %s); writing %s", [actor, tag, source_label, input.purpose, concat(", ", allowed), dest_label]),
+		"alternatives": [alt_purpose, alt_exception],
+		"exceptable": true,
+	}
+}
+
+denials contains d if {
+	some tag in input.source.tags
+	tag in cfg.purpose_required_tags
+	not is_string(input.purpose)
+	not governed
+	d := {
+		"id": "purpose-required",
+		"reason": sprintf("%s may not write %s data from %s to %s without a declared purpose", [actor, tag, source_label, dest_label]),
+		"alternatives": [alt_purpose, alt_workspace, alt_exception],
+		"exceptable": true,
+	}
+}
+
+allowed_purposes_text := sort({p | some tag in input.source.tags; some p in object.get(cfg.purposes, tag, [])}) if {
+	some tag in input.source.tags
+	cfg.purposes[tag]
+} else := ["purpose"]
+
+actor := sprintf("%s (user %s)", [input.process.comm, input.user.name]) if {
+	input.process.comm
+	input.user.name
+} else := "this process"
+
+bulk if input.action == "export"
+
+bulk if count(source_paths) >= cfg.bulk_min_files
+
+business_hours if {
+	input.time.weekday in cfg.business_hours.days
+	input.time.hour >= cfg.business_hours.start
+	input.time.hour < cfg.business_hours.end
+}
+
+# ---------------------------------------------------------------- exceptions
+
+# Exceptions come with the input and/or as policy data (data.lacuna.exceptions).
+all_exceptions := array.concat(input_exceptions, data_exceptions)
+
+input_exceptions := input.exceptions if is_array(input.exceptions) else := []
+
+data_exceptions := data.lacuna.exceptions if is_array(data.lacuna.exceptions) else := []
+
+# An exception applies when approved by someone other than the requester, not
+# expired at input.time.ns, requested by this user, and matching source and destination.
+applicable_exceptions contains ex if {
+	some ex in all_exceptions
+	is_string(ex.approved_by)
+	ex.approved_by != ""
+	ex.approved_by != ex.requested_by
+	ex.expires_ns > input.time.ns
+	ex.requested_by == input.user.name
+	exception_covers_source(ex)
+	path_matches(ex.dest, dest.path)
+}
+
+exception_covers_source(ex) if {
+	some p in array.concat(source_paths, [source_path])
+	path_matches(ex.path, p)
+}
+
+# A pattern ending in "/" covers everything below it; otherwise it must match exactly.
+path_matches(pattern, path) if pattern == path
+
+path_matches(pattern, path) if {
+	endswith(pattern, "/")
+	startswith(path, pattern)
+}
+
+# ---------------------------------------------------------------- decision
+
+priority := ["unknown-action", "secret-in-content", "proprietary-outside-governed", "internal-to-external", "pii-in-content", "purpose-not-allowed", "purpose-required", "proprietary-bulk-after-hours"]
+
+ordered := [d | some id in priority; some d in denials; d.id == id]
+
+unexceptable := [d | some d in ordered; not d.exceptable]
+
+chosen_exception := sort([ex.id | some ex in applicable_exceptions])[0]
+
+decision := {
+	"allow": true,
+	"policy_id": "read-audited",
+	"reasoning": sprintf("reading %s is allowed and audited", [dest.path]),
+	"alternatives": [],
+	"obligations": [],
+} if {
+	input.action == "read"
+} else := {
+	"allow": true,
+	"policy_id": allow_id,
+	"reasoning": allow_reason,
+	"alternatives": [],
+	"obligations": downgrade_obligations,
+} if {
+	count(ordered) == 0
+} else := {
+	"allow": true,
+	"policy_id": "exception",
+	"reasoning": sprintf("allowed by exception %s (approved by %s for %s): otherwise denied because %s", [ex.id, ex.approved_by, ex.requested_by, ordered[0].reason]),
+	"alternatives": [],
+	"obligations": array.concat([sprintf("audit-exception:%s", [ex.id])], downgrade_obligations),
+} if {
+	count(unexceptable) == 0
+	some ex in applicable_exceptions
+	ex.id == chosen_exception
+} else := {
+	"allow": false,
+	"policy_id": ordered[0].id,
+	"reasoning": ordered[0].reason,
+	"alternatives": ordered[0].alternatives,
+	"obligations": [],
+}
+
+allow_id := "governed-zone" if governed else := "tier-permits"
+
+allow_reason := sprintf("writing %s is allowed: governed zones may hold any tier", [dest_label]) if {
+	governed
+} else := sprintf("writing %s is allowed: %s data may be stored there (aggregate, downgraded from %s)", [dest_label, effective_tier, tier]) if {
+	aggregate_downgrade
+} else := sprintf("writing %s is allowed: %s data may be stored there", [dest_label, effective_tier])

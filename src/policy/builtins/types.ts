@@ -1,0 +1,20 @@
+// Declaration of a builtin: name, arity and implementation kept together in a
+// family file; the compiler checks arity before evaluation.
+
+import type { Ctx } from '../eval/runtime.js';
+import type { Value } from '../value.js';
+
+export interface Builtin {
+  name: string;
+  arity: number;
+  /** Returns undefined for "undefined"; throws BuiltinError for OPA builtin/type errors. */
+  fn: (args: Value[], c: Ctx) => Value | undefined;
+  /** Non-deterministic or context dependent builtins are never constant-folded. */
+  pure?: boolean;
+}
+
+export type BuiltinTable = Map<string, Builtin>;
+
+export function def(table: BuiltinTable, name: string, arity: number, fn: Builtin['fn'], pure = true): void {
+  table.set(name, { name, arity, fn, pure });
+}

@@ -1,0 +1,251 @@
+// Turns the definitions at one rule node into its evaluator: complete rules
+// (with else chains and default), partial sets, (nested) partial objects, and
+// functions. Conflicting outputs raise OPA's eval_conflict_error.
+
+import type { Rule, Term } from '../ast.js';
+import { PolicyError } from '../errors.js';
+import type { Ctx, Frame, Getter, Step } from '../eval/runtime.js';
+import type { Location } from '../source.js';
+import { ObjBuilder, RSet, type Value, equal } from '../value.js';
+import { BodyCompiler, type CompileEnv } from './body.js';
+import { Resolver } from './resolve.js';
+import type { TreeNode } from './tree.js';
+
+interface Clause {
+  run: Step;
+  /** null → the rule's value is `true`. */
+  value: Getter | null;
+  /** The value when it is a constant (lets evaluation stop at the first solution). */
+  constant: boolean;
+}
+
+interface Def {
+  rule: Rule;
+  nslots: number;
+  argPats: Array<(f: Frame, v: Value) => boolean>;
+  clauses: Clause[];
+  keys: Getter[];
+  /** For set-valued leaves (`contains`). */
+  member: Getter | null;
+}
+
+/** Terms of a head ref after the node's static path (the dynamic object keys). */
+export function dynamicKeys(rule: Rule, staticLen: number): Term[] {
+  return rule.head.ref.slice(staticLen);
+}
+
+function patternVars(t: Term, out: Term[]): void {
+  if (t.t === 'var') out.push(t);
+  else if (t.t === 'array') for (const x of t.items) patternVars(x, out);
+  else if (t.t === 'object') for (const [, v] of t.items) patternVars(v, out);
+}
+
+function isConst(t: Term | null): boolean {
+  if (t === null) return true;
+  if (t.t === 'scalar') return true;
+  if (t.t === 'array' || t.t === 'set') return t.items.every((x) => isConst(x));
+  if (t.t === 'object') return t.items.every(([k, v]) => isConst(k) && isConst(v));
+  return false;
+}
+
+/**
+ * Compiles one rule definition. `staticLen` is how many head-ref elements name
+ * the node (the rest are keys); `envFor` gives the module's environment.
+ */
+function compileDef(rule: Rule, staticLen: number, envFor: (r: Resolver) => CompileEnv, isRootName: (n: string) => boolean, isSet: boolean): Def {
+  const resolver = new Resolver(isRootName);
+  const args = rule.head.args ?? [];
+  const argVars: Term[] = [];
+  for (const a of args) patternVars(a, argVars);
+  const base = resolver.body([], null, args, argVars);
+  const keyTerms = dynamicKeys(rule, staticLen);
+  const memberTerm = rule.head.contains ?? (isSet && rule.legacySet ? keyTerms[keyTerms.length - 1]! : null);
+  const keys = rule.legacySet ? keyTerms.slice(0, -1) : keyTerms;
+  const headTerms: Term[] = [...keys];
+  if (memberTerm) headTerms.push(memberTerm);
+  if (rule.head.value) headTerms.push(rule.head.value);
+  resolver.body(rule.body, base, headTerms);
+  const elseScopes = rule.elses.map((e) => resolver.body(e.body, base, e.value ? [e.value] : []));
+  void elseScopes;
+  const env = envFor(resolver);
+  const bc = new BodyCompiler(env);
+
+  const argB = new Set<number>();
+  const argPats = args.map((a) => bc.pattern(a, argB));
+  const clauses: Clause[] = [];
+  const B = new Set(argB);
+  const run = bc.body(rule.body, B);
+  const keyGetters = keys.map((k) => bc.getter(k, B));
+  const member = memberTerm ? bc.getter(memberTerm, B) : null;
+  clauses.push({ run, value: rule.head.value ? bc.getter(rule.head.value, B) : null, constant: isConst(rule.head.value) });
+  for (const e of rule.elses) {
+    const EB = new Set(argB);
+    const erun = e.body.length ? bc.body(e.body, EB) : (_f: Frame, k: () => boolean) => k();
+    clauses.push({ run: erun, value: e.value ? bc.getter(e.value, EB) : null, constant: isConst(e.value) });
+  }
+  return { rule, nslots: resolver.counter.n, argPats, clauses, keys: keyGetters, member };
+}
+
+function conflict(msg: string, loc: Location): PolicyError {
+  return new PolicyError('eval_conflict_error', msg, loc);
+}
+
+/** Evaluates a def's clause chain; returns its value or undefined. `args` for functions. */
+function evalDef(d: Def, c: Ctx, args: Value[] | null, msg: string): Value | undefined {
+  for (const cl of d.clauses) {
+    const f: Frame = { s: new Array(d.nslots), c };
+    if (args) {
+      let ok = true;
+      for (let i = 0; i < d.argPats.length; i++) {
+        if (!d.argPats[i]!(f, args[i]!)) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) return undefined;
+    }
+    let out: Value | undefined;
+    let found = false;
+    const value = cl.value;
+    const constant = cl.constant;
+    cl.run(f, () => {
+      const v = value === null ? true : value(f);
+      if (v === undefined) return false;
+      found = true;
+      if (out === undefined) out = v;
+      else if (!equal(out, v)) throw conflict(msg, d.rule.loc);
+      return constant;
+    });
+    if (found) return out;
+  }
+  return undefined;
+}
+
+export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, envFor: (rule: Rule) => (r: Resolver) => CompileEnv, isRootNameFor: (rule: Rule) => (n: string) => boolean): void {
+  const rules = node.rules.filter((r) => !r.isDefault);
+  const defaults = node.rules.filter((r) => r.isDefault);
+  const kind = node.kind!;
+  const defs = rules.map((r) => compileDef(r, staticLenOf(r), envFor(r), isRootNameFor(r), kind === 'set' || kind === 'object'));
+  let defaultValue: Value | undefined;
+  if (defaults.length > 1) throw new PolicyError('rego_type_error', `multiple default rules data.${node.path.join('.')} found`, defaults[1]!.loc);
+  if (defaults.length) {
+    const d = compileDef(defaults[0]!, staticLenOf(defaults[0]!), envFor(defaults[0]!), isRootNameFor(defaults[0]!), false);
+    // A default's value is a constant term; evaluate it once with an empty frame.
+    const cl = d.clauses[0]!;
+    let v: Value | undefined;
+    cl.run({ s: new Array(d.nslots), c: null as unknown as Ctx }, () => {
+      v = cl.value ? cl.value({ s: new Array(d.nslots), c: null as unknown as Ctx }) : true;
+      return true;
+    });
+    defaultValue = v;
+  }
+
+  if (kind === 'function') {
+    const msg = 'functions must not produce multiple outputs for same inputs';
+    node.call = (args, c) => {
+      let result: Value | undefined;
+      for (const d of defs) {
+        const v = evalDef(d, c, args, msg);
+        if (v === undefined) continue;
+        if (result === undefined) result = v;
+        else if (!equal(result, v)) throw conflict(msg, d.rule.loc);
+      }
+      return result === undefined ? defaultValue : result;
+    };
+    return;
+  }
+  if (kind === 'complete') {
+    const msg = 'complete rules must not produce multiple outputs';
+    node.evaluate = (c) => {
+      let result: Value | undefined;
+      for (let i = 0; i < defs.length; i++) {
+        const d = defs[i]!;
+        const v = evalDef(d, c, null, msg);
+        if (v === undefined) continue;
+        if (result === undefined) result = v;
+        else if (!equal(result, v)) throw conflict(msg, d.rule.loc);
+      }
+      return result === undefined ? defaultValue : result;
+    };
+    return;
+  }
+  if (kind === 'set') {
+    node.evaluate = (c) => {
+      const out = new RSet();
+      for (const d of defs) {
+        const f: Frame = { s: new Array(d.nslots), c };
+        const m = d.member!;
+        d.clauses[0]!.run(f, () => {
+          const v = m(f);
+          if (v !== undefined) out.add(v);
+          return false;
+        });
+      }
+      return out;
+    };
+    return;
+  }
+  // Partial objects, possibly nested (`p[a][b] := v`) and with set leaves (`p[a] contains x`).
+  node.evaluate = (c) => {
+    const root = new ObjBuilder();
+    for (const d of defs) {
+      const f: Frame = { s: new Array(d.nslots), c };
+      const cl = d.clauses[0]!;
+      cl.run(f, () => {
+        const keys: Value[] = [];
+        for (const g of d.keys) {
+          const k = g(f);
+          if (k === undefined) return false;
+          keys.push(k);
+        }
+        if (d.member) {
+          const m = d.member(f);
+          if (m === undefined) return false;
+          insert(root, keys, m, true, d.rule.loc);
+        } else {
+          const v = cl.value === null ? true : cl.value(f);
+          if (v === undefined) return false;
+          insert(root, keys, v, false, d.rule.loc);
+        }
+        return false;
+      });
+    }
+    return finish(root);
+  };
+}
+
+function insert(root: ObjBuilder, keys: Value[], v: Value, member: boolean, loc: Location): void {
+  let cur = root;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const k = keys[i]!;
+    const next = cur.get(k) as unknown;
+    if (next === undefined) {
+      const b = new ObjBuilder();
+      cur.set(k, b as unknown as Value);
+      cur = b;
+    } else if (next instanceof ObjBuilder) cur = next;
+    else throw conflict('object keys must be unique', loc);
+  }
+  const last = keys[keys.length - 1]!;
+  const prev = cur.get(last) as unknown;
+  if (member) {
+    if (prev === undefined) cur.set(last, new RSet([v]));
+    else if (prev instanceof RSet) prev.add(v);
+    else throw conflict('object keys must be unique', loc);
+    return;
+  }
+  if (prev === undefined) cur.set(last, v);
+  else if (prev instanceof ObjBuilder || !equal(prev as Value, v)) throw conflict('object keys must be unique', loc);
+}
+
+function finish(b: ObjBuilder): Value {
+  const o = b.build();
+  const fix = (v: Value): Value => (v instanceof ObjBuilder ? finish(v) : v);
+  if ('map' in o && o.map instanceof Map) {
+    for (const e of o.map.values()) (e as [Value, Value])[1] = fix((e as [Value, Value])[1]);
+  } else {
+    const p = o as Record<string, Value>;
+    for (const k of Object.keys(p)) p[k] = fix(p[k]!);
+  }
+  return o;
+}

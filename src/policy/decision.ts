@@ -1,0 +1,58 @@
+// The decision document: how an entrypoint's value becomes a Decision, and the
+// fail-closed shapes for undefined results and evaluation errors.
+
+import { type Value, isObj, objGet, stringify, toJSON } from './value.js';
+
+export interface Decision {
+  allow: boolean;
+  policy_id: string;
+  reasoning: string;
+  alternatives: string[];
+  obligations: string[];
+}
+
+function strings(v: Value | undefined): string[] {
+  if (v === undefined || v === null) return [];
+  const xs = Array.isArray(v) ? v : typeof v === 'object' && 'sorted' in v ? (toJSON(v) as Value[]) : [v];
+  return xs.map((x) => (typeof x === 'string' ? x : stringify(x)));
+}
+
+/** Maps an entrypoint value to a Decision; anything but `allow: true` denies. */
+export function toDecision(v: Value | undefined, entrypoint: string): Decision {
+  if (v === undefined) {
+    return {
+      allow: false,
+      policy_id: 'undefined-decision',
+      reasoning: `the policy gave no decision (data.${entrypoint.replace(/\//g, '.')} is undefined for this input); denied by default`,
+      alternatives: [],
+      obligations: [],
+    };
+  }
+  if (typeof v === 'boolean') {
+    return { allow: v, policy_id: entrypoint, reasoning: v ? 'allowed by policy' : 'denied by policy', alternatives: [], obligations: [] };
+  }
+  if (!isObj(v)) {
+    return {
+      allow: false,
+      policy_id: 'policy-error',
+      reasoning: `the decision must be an object or a boolean, got ${stringify(v).slice(0, 200)}; denied`,
+      alternatives: [],
+      obligations: [],
+    };
+  }
+  const allow = objGet(v, 'allow');
+  const id = objGet(v, 'policy_id');
+  const why = objGet(v, 'reasoning');
+  return {
+    allow: allow === true,
+    policy_id: typeof id === 'string' ? id : entrypoint,
+    reasoning: typeof why === 'string' ? why : allow === true ? 'allowed by policy' : 'denied by policy',
+    alternatives: strings(objGet(v, 'alternatives')),
+    obligations: strings(objGet(v, 'obligations')),
+  };
+}
+
+export function errorDecision(err: unknown): Decision {
+  const msg = err instanceof Error ? err.message : String(err);
+  return { allow: false, policy_id: 'policy-error', reasoning: `policy evaluation failed, denied (fail closed): ${msg}`, alternatives: [], obligations: [] };
+}

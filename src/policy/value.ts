@@ -1,0 +1,374 @@
+// Rego values at run time. JSON-shaped data stays plain JS (objects with string
+// keys are plain objects, so `input` is used as is, with no conversion per
+// decision); integers beyond 2^53 are bigint; sets and objects with non-string
+// keys have their own classes. Equality, ordering and hashing follow OPA.
+
+export type Value = null | boolean | number | bigint | string | Value[] | PlainObj | RObj | RSet;
+export interface PlainObj {
+  [k: string]: Value;
+}
+
+/** Canonical key of a value, used for set membership and non-string object keys. */
+export function keyOf(v: Value): string {
+  switch (typeof v) {
+    case 'string':
+      return 's' + v;
+    case 'number':
+      return Number.isInteger(v) && !Number.isSafeInteger(v) ? 'n' + BigInt(v).toString() : 'n' + (v === 0 ? 0 : v);
+    case 'bigint':
+      return 'n' + v.toString();
+    case 'boolean':
+      return v ? 'T' : 'F';
+    case 'object':
+      if (v === null) return 'Z';
+      return 'c' + compositeKey(v);
+  }
+  return '?';
+}
+
+function innerKey(v: Value): string {
+  return typeof v === 'string' ? JSON.stringify(v) : keyOf(v);
+}
+
+function compositeKey(v: Value[] | PlainObj | RObj | RSet): string {
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + innerKey(v[i]!);
+    return s + ']';
+  }
+  if (v instanceof RSet) return '{' + [...v.map.keys()].sort().join(',') + '}';
+  const parts: string[] = [];
+  for (const [k, x] of objEntries(v)) parts.push(innerKey(k) + ':' + innerKey(x));
+  return '<' + parts.sort().join(',') + '>';
+}
+
+export class RSet {
+  readonly map: Map<string, Value>;
+  constructor(items?: Iterable<Value>) {
+    this.map = new Map();
+    if (items) for (const x of items) this.map.set(keyOf(x), x);
+  }
+  add(v: Value): void {
+    this.map.set(keyOf(v), v);
+  }
+  has(v: Value): boolean {
+    return this.map.has(keyOf(v));
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  values(): IterableIterator<Value> {
+    return this.map.values();
+  }
+  /** Elements in OPA's sort order. */
+  sorted(): Value[] {
+    return [...this.map.values()].sort(compare);
+  }
+}
+
+/** An object with at least one non-string key. */
+export class RObj {
+  readonly map: Map<string, [Value, Value]> = new Map();
+  set(k: Value, v: Value): void {
+    this.map.set(keyOf(k), [k, v]);
+  }
+  get(k: Value): Value | undefined {
+    return this.map.get(keyOf(k))?.[1];
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export const enum Kind {
+  Null = 0,
+  Bool = 1,
+  Num = 2,
+  Str = 3,
+  Arr = 6,
+  Obj = 7,
+  Set = 8,
+}
+
+export function kind(v: Value): Kind {
+  switch (typeof v) {
+    case 'string':
+      return Kind.Str;
+    case 'number':
+    case 'bigint':
+      return Kind.Num;
+    case 'boolean':
+      return Kind.Bool;
+  }
+  if (v === null) return Kind.Null;
+  if (Array.isArray(v)) return Kind.Arr;
+  if (v instanceof RSet) return Kind.Set;
+  return Kind.Obj;
+}
+
+export function isObj(v: Value | undefined): v is PlainObj | RObj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RSet);
+}
+export function isNum(v: Value | undefined): v is number | bigint {
+  return typeof v === 'number' || typeof v === 'bigint';
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+export function objGet(o: PlainObj | RObj, k: Value): Value | undefined {
+  if (o instanceof RObj) return o.get(k);
+  if (typeof k !== 'string') return undefined;
+  return hasOwn.call(o, k) ? o[k] : undefined;
+}
+
+export function objSize(o: PlainObj | RObj): number {
+  return o instanceof RObj ? o.size : Object.keys(o).length;
+}
+
+export function* objEntries(o: PlainObj | RObj): Generator<[Value, Value]> {
+  if (o instanceof RObj) {
+    for (const e of o.map.values()) yield e;
+  } else {
+    for (const k of Object.keys(o)) yield [k, o[k]!];
+  }
+}
+
+export function objKeys(o: PlainObj | RObj): Value[] {
+  return o instanceof RObj ? [...o.map.values()].map((e) => e[0]) : Object.keys(o);
+}
+
+/** Builds an object from entries; plain when every key is a string. Later entries win. */
+export function makeObj(entries: Iterable<[Value, Value]>): PlainObj | RObj {
+  let plain: PlainObj | null = {};
+  let r: RObj | null = null;
+  for (const [k, v] of entries) {
+    if (plain && typeof k === 'string') {
+      plain[k] = v;
+      continue;
+    }
+    if (!r) {
+      r = new RObj();
+      if (plain) for (const pk of Object.keys(plain)) r.set(pk, plain[pk]!);
+      plain = null;
+    }
+    r.set(k, v);
+  }
+  return r ?? plain!;
+}
+
+/** Mutable object builder for rule evaluation (keeps the plain representation while keys are strings). */
+export class ObjBuilder {
+  private plain: PlainObj | null = {};
+  private r: RObj | null = null;
+  get(k: Value): Value | undefined {
+    return this.r ? this.r.get(k) : typeof k === 'string' && hasOwn.call(this.plain, k) ? this.plain![k] : undefined;
+  }
+  set(k: Value, v: Value): void {
+    if (this.plain && typeof k === 'string') {
+      this.plain[k] = v;
+      return;
+    }
+    if (!this.r) {
+      this.r = new RObj();
+      for (const pk of Object.keys(this.plain!)) this.r.set(pk, this.plain![pk]!);
+      this.plain = null;
+    }
+    this.r.set(k, v);
+  }
+  build(): PlainObj | RObj {
+    return this.r ?? this.plain!;
+  }
+}
+
+function numCmp(a: number | bigint, b: number | bigint): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  // Mixed number/bigint comparison is exact in JS.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** OPA's total order: null < boolean < number < string < array < object < set. */
+export function compare(a: Value, b: Value): number {
+  const ka = kind(a);
+  const kb = kind(b);
+  if (ka !== kb) return ka - kb;
+  switch (ka) {
+    case Kind.Null:
+      return 0;
+    case Kind.Bool:
+      return a === b ? 0 : a ? 1 : -1;
+    case Kind.Num:
+      return numCmp(a as number, b as number);
+    case Kind.Str:
+      return strCmp(a as string, b as string);
+    case Kind.Arr: {
+      const x = a as Value[];
+      const y = b as Value[];
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(x[i]!, y[i]!);
+        if (c) return c;
+      }
+      return x.length - y.length;
+    }
+    case Kind.Obj: {
+      const ea = [...objEntries(a as PlainObj)].sort((p, q) => compare(p[0], q[0]));
+      const eb = [...objEntries(b as PlainObj)].sort((p, q) => compare(p[0], q[0]));
+      const n = Math.min(ea.length, eb.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(ea[i]![0], eb[i]![0]) || compare(ea[i]![1], eb[i]![1]);
+        if (c) return c;
+      }
+      return ea.length - eb.length;
+    }
+    case Kind.Set: {
+      const x = (a as RSet).sorted();
+      const y = (b as RSet).sorted();
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compare(x[i]!, y[i]!);
+        if (c) return c;
+      }
+      return x.length - y.length;
+    }
+  }
+  return 0;
+}
+
+/** Go compares strings bytewise (UTF-8); code point order gives the same result. */
+export function strCmp(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+export function equal(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  const ta = typeof a;
+  if (ta === 'string' || ta === 'boolean') return false;
+  if (ta === 'number' || ta === 'bigint') return (typeof b === 'number' || typeof b === 'bigint') && a == b;
+  if (a === null || b === null || typeof b !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!equal(a[i]!, b[i]!)) return false;
+    return true;
+  }
+  if (a instanceof RSet) {
+    if (!(b instanceof RSet) || a.size !== b.size) return false;
+    for (const k of a.map.keys()) if (!b.map.has(k)) return false;
+    return true;
+  }
+  if (Array.isArray(b) || b instanceof RSet) return false;
+  const oa = a as PlainObj | RObj;
+  const ob = b as PlainObj | RObj;
+  if (objSize(oa) !== objSize(ob)) return false;
+  for (const [k, v] of objEntries(oa)) {
+    const w = objGet(ob, k);
+    if (w === undefined || !equal(v, w)) return false;
+  }
+  return true;
+}
+
+/** OPA's type names, as used in error messages and `type_name`. */
+export function typeName(v: Value): string {
+  switch (kind(v)) {
+    case Kind.Null:
+      return 'null';
+    case Kind.Bool:
+      return 'boolean';
+    case Kind.Num:
+      return 'number';
+    case Kind.Str:
+      return 'string';
+    case Kind.Arr:
+      return 'array';
+    case Kind.Obj:
+      return 'object';
+    case Kind.Set:
+      return 'set';
+  }
+}
+
+/** Converts to a JSON-compatible JS value: sets become sorted arrays, non-string keys become their JSON text. */
+export function toJSON(v: Value): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(toJSON);
+  if (v instanceof RSet) return v.sorted().map(toJSON);
+  const out: Record<string, unknown> = {};
+  const entries = [...objEntries(v)].sort((p, q) => compare(p[0], q[0]));
+  for (const [k, x] of entries) out[typeof k === 'string' ? k : stringify(k)] = toJSON(x);
+  return out;
+}
+
+/** Normalises a JS value from outside (JSON.parse, YAML, the daemon) into a Value. */
+export function fromJS(v: unknown): Value {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return v;
+    case 'bigint':
+      return normBig(v);
+    case 'undefined':
+      return null;
+    case 'object': {
+      if (v === null) return null;
+      if (Array.isArray(v)) return v.map(fromJS);
+      if (v instanceof RSet || v instanceof RObj) return v;
+      if (v instanceof Set) return new RSet([...v].map(fromJS));
+      if (v instanceof Map) return makeObj([...v].map(([k, x]) => [fromJS(k), fromJS(x)]));
+      const o: PlainObj = {};
+      for (const k of Object.keys(v)) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x !== undefined) o[k] = fromJS(x);
+      }
+      return o;
+    }
+  }
+  return null;
+}
+
+/** A bigint is kept only when a JS number would lose precision. */
+export function normBig(b: bigint): number | bigint {
+  return b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b;
+}
+
+/** Number literal text → exact Value (bigint for integers beyond 2^53). */
+export function parseNumber(text: string): number | bigint {
+  if (/^-?\d+$/.test(text)) {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : BigInt(text);
+  }
+  return Number(text);
+}
+
+/** JSON text of a value, as OPA's json.marshal writes it (sorted keys, sets as arrays). */
+export function stringify(v: Value): string {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return numberText(v);
+    case 'bigint':
+      return v.toString();
+    case 'boolean':
+      return v ? 'true' : 'false';
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return '[' + v.map(stringify).join(',') + ']';
+  if (v instanceof RSet) return '[' + v.sorted().map(stringify).join(',') + ']';
+  const entries = [...objEntries(v)].sort((p, q) => compare(p[0], q[0]));
+  return '{' + entries.map(([k, x]) => (typeof k === 'string' ? JSON.stringify(k) : JSON.stringify(stringify(k))) + ':' + stringify(x)).join(',') + '}';
+}
+
+/** Go-like number text: integers without exponent, others in shortest round-trip form. */
+export function numberText(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString();
+  return String(n);
+}
