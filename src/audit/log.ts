@@ -175,6 +175,7 @@ class ChainLog implements AuditLog {
         checkpointsFile: cpFile,
         batch: this.opts.sinkBatch ?? 2000,
         durableSeq: () => this.durableSeq,
+        lastCheckpointSeq: () => this.lastCheckpointSeq,
         onConfirmed: (seq) => this.confirmed(seq),
         log: this.log,
       });

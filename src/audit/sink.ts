@@ -22,6 +22,8 @@ export interface SinkOptions {
   checkpointsFile: string;
   batch: number;
   durableSeq: () => number;
+  /** Seq of the newest local checkpoint: stop() waits for it to be shipped too. */
+  lastCheckpointSeq: () => number;
   onConfirmed: (seq: number) => void;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   minBackoffMs?: number;
@@ -96,7 +98,10 @@ export class PostgresSink {
   /** Let the sink catch up for at most drainMs, then stop it; whatever is left stays in the spool. */
   async stop(drainMs: number): Promise<void> {
     const until = Date.now() + drainMs;
-    while (this.state === 'connected' && this.confirmedSeq < this.o.durableSeq() && Date.now() < until) {
+    while (
+      (this.confirmedSeq < this.o.durableSeq() || this.shippedCheckpointSeq < this.o.lastCheckpointSeq()) &&
+      Date.now() < until
+    ) {
       await new Promise((r) => setTimeout(r, 10));
     }
     this.stopping = true;
@@ -134,7 +139,7 @@ export class PostgresSink {
         }
         await this.shipCheckpoints();
         this.backoff = this.o.minBackoffMs ?? 100;
-        if (this.confirmedSeq >= this.o.durableSeq() && !this.stopping) await this.sleep(1000);
+        if (this.confirmedSeq >= this.o.durableSeq() && this.shippedCheckpointSeq >= this.o.lastCheckpointSeq() && !this.stopping) await this.sleep(1000);
       } catch (err) {
         const msg = `${(err as NodeJS.ErrnoException).code ?? (err as Error).name}: ${(err as Error).message}`;
         if (this.state === 'connected' || msg !== this.lastError) this.o.log.warn({ err: msg, confirmedSeq: this.confirmedSeq }, 'audit sink: PostgreSQL unavailable, records stay in the spool');
