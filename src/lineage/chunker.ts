@@ -73,8 +73,9 @@ export class Chunker {
     this.len = 0;
   }
 
-  get open(): number {
-    return this.len;
+  /** The chunk in progress as if it ended here, without ending it. */
+  peek(): Chunk | undefined {
+    return this.len > 0 ? { hash: finish(this.h1, this.h2), size: this.len } : undefined;
   }
 }
 

@@ -2,6 +2,7 @@
 // chunks, and whether that makes it a copy (the copy rule) or a partial copy (the
 // derived rule). Similarity is measured in bytes, not chunk counts.
 
+import type { Chunk } from './chunker.js';
 import type { Graph } from './graph.js';
 import * as K from './keys.js';
 import type { Kv } from './kv.js';
@@ -22,45 +23,79 @@ export interface CopyCandidate {
   shared: number;
 }
 
-/** The known file sharing the most bytes with `n`, or undefined when none shares any. */
-export function bestCopy(kv: Kv, graph: Graph, n: NodeRec): CopyCandidate | undefined {
-  const fp = kv.get('fpNodes', K.fpNodeKey(n.id)) as FpRec | undefined;
-  if (fp === undefined || fp.bytes === 0) return undefined;
-  // Bytes per distinct chunk: a repeated chunk is looked up once, weighted by all its bytes.
-  const bytesOf = new Map<number, number>();
-  for (let i = 0; i < fp.hashes.length; i++) {
-    const h = fp.hashes[i]!;
-    bytesOf.set(h, (bytesOf.get(h) ?? 0) + fp.sizes[i]!);
+interface MatchState {
+  /** Chunks of the node's list already counted. */
+  upto: number;
+  /** Candidate node → bytes of this node found in it. */
+  shared: Map<number, number>;
+  /** Candidate node → its fingerprinted size (read once). */
+  sizes: Map<number, number>;
+}
+
+/**
+ * Finds, incrementally, the known file sharing the most bytes with a file being
+ * written: each call looks up only the chunks added since the last one (plus the
+ * chunk still open), so asking after every write stays cheap.
+ */
+export class CopyMatcher {
+  private readonly state = new Map<number, MatchState>();
+
+  constructor(
+    private readonly kv: Kv,
+    private readonly graph: Graph,
+  ) {}
+
+  forget(node: number): void {
+    this.state.delete(node);
   }
-  const shared = new Map<number, number>();
-  for (const [h, bytes] of bytesOf) {
-    let holders = 0;
-    const hit: number[] = [];
-    for (const { key } of kv.range('fp', K.prefixRange(h))) {
-      const other = (key as number[])[1]!;
-      if (other === n.id) continue;
-      if (++holders > COMMON_CHUNK) break;
-      hit.push(other);
+
+  match(n: NodeRec, fp: FpRec | undefined, open?: Chunk): CopyCandidate | undefined {
+    if (fp === undefined) return undefined;
+    let st = this.state.get(n.id);
+    if (st === undefined || fp.hashes.length < st.upto) {
+      st = { upto: 0, shared: new Map(), sizes: new Map() };
+      this.state.set(n.id, st);
     }
-    if (holders > COMMON_CHUNK) continue;
-    for (const o of hit) shared.set(o, (shared.get(o) ?? 0) + bytes);
+    for (; st.upto < fp.hashes.length; st.upto++) {
+      for (const o of this.holders(fp.hashes[st.upto]!, n.id)) st.shared.set(o, (st.shared.get(o) ?? 0) + fp.sizes[st.upto]!);
+    }
+    const total = fp.bytes + (open?.size ?? 0);
+    if (total === 0) return undefined;
+    const extra = open === undefined ? [] : this.holders(open.hash, n.id);
+    const ids = new Set([...st.shared.keys(), ...extra]);
+    let best: CopyCandidate | undefined;
+    for (const id of ids) {
+      const bytes = (st.shared.get(id) ?? 0) + (extra.includes(id) ? open!.size : 0);
+      const other = this.graph.node(id);
+      if (other === undefined || other.copy?.src === n.id) continue; // a copy of n is not n's source
+      let size = st.sizes.get(id);
+      if (size === undefined) {
+        size = (this.kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined)?.bytes ?? 0;
+        st.sizes.set(id, size);
+      }
+      if (size === 0) continue;
+      const c: CopyCandidate = { node: other, similarity: Math.min(1, bytes / total), coverage: Math.min(1, bytes / size), shared: bytes };
+      if (best === undefined || better(c, best)) best = c;
+    }
+    return best;
   }
-  let best: CopyCandidate | undefined;
-  for (const [id, bytes] of shared) {
-    const other = graph.node(id);
-    const ofp = kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined;
-    if (other === undefined || ofp === undefined || ofp.bytes === 0) continue;
-    // A copy made from n (n is its source) must not become n's source in turn.
-    if (other.copy?.src === n.id) continue;
-    const c: CopyCandidate = {
-      node: other,
-      similarity: Math.min(1, bytes / fp.bytes),
-      coverage: Math.min(1, bytes / ofp.bytes),
-      shared: bytes,
-    };
-    if (best === undefined || better(c, best)) best = c;
+
+  /** Other nodes holding a chunk; none when the chunk is boilerplate held by too many. */
+  private holders(h: number, self: number): number[] {
+    const out: number[] = [];
+    for (const { key } of this.kv.range('fp', K.prefixRange(h))) {
+      const other = (key as number[])[1]!;
+      if (other === self) continue;
+      if (out.length >= COMMON_CHUNK) return [];
+      out.push(other);
+    }
+    return out;
   }
-  return best;
+}
+
+/** One-shot match of a node's stored fingerprint (queries from a read-only store). */
+export function bestCopy(kv: Kv, graph: Graph, n: NodeRec): CopyCandidate | undefined {
+  return new CopyMatcher(kv, graph).match(n, kv.get('fpNodes', K.fpNodeKey(n.id)) as FpRec | undefined);
 }
 
 function better(a: CopyCandidate, b: CopyCandidate): boolean {

@@ -71,34 +71,35 @@ export class Fingerprints {
   }
 
   hasPending(node: number): boolean {
-    return this.pending.has(node) || this.streams.has(node);
+    return this.pending.has(node);
   }
 
   /**
-   * Chunks what is pending. Streams that received nothing since the last call are
-   * closed (their tail becomes a chunk); `closeNode` closes that node's stream now.
+   * Chunks what is pending (for one node, or all). `close` says which streams then end,
+   * their tail becoming a chunk: 'idle' those that received nothing in this call (the
+   * batch), 'all' every one (flush), 'none' none (a query in the middle of a write).
    */
-  process(closeNode?: number): FpUpdate[] {
+  process(node?: number, close: 'idle' | 'all' | 'none' = 'idle'): FpUpdate[] {
     const updates = new Map<number, FpUpdate>();
-    const update = (node: number, s: Stream, written: boolean): FpUpdate => {
-      let u = updates.get(node);
+    const update = (id: number, s: Stream, written: boolean): FpUpdate => {
+      let u = updates.get(id);
       if (u === undefined) {
-        u = { node, rec: { hashes: s.hashes, sizes: s.sizes, bytes: s.bytes }, added: [], removed: [], written };
-        updates.set(node, u);
+        u = { node: id, rec: { hashes: s.hashes, sizes: s.sizes, bytes: s.bytes }, added: [], removed: [], written };
+        updates.set(id, u);
       }
       u.written ||= written;
       return u;
     };
     const fed = new Set<number>();
-    const only = closeNode === undefined ? this.pending : new Map([...this.pending].filter(([n]) => n === closeNode));
-    for (const [node, p] of only) {
-      this.pending.delete(node);
-      fed.add(node);
+    const todo = node === undefined ? [...this.pending] : this.pending.has(node) ? [[node, this.pending.get(node)!] as const] : [];
+    for (const [id, p] of todo) {
+      this.pending.delete(id);
+      fed.add(id);
       for (const seg of p.segs) {
         this.pendingBytes -= seg.buf.length;
-        let s = this.streams.get(node);
+        let s = this.streams.get(id);
         if (s === undefined || (seg.offset === 0 && s.next > 0)) {
-          const old = s === undefined ? this.load(node) : { hashes: s.hashes, sizes: s.sizes, bytes: s.bytes };
+          const old = s === undefined ? this.load(id) : { hashes: s.hashes, sizes: s.sizes, bytes: s.bytes };
           const continues = old !== undefined && seg.offset !== 0;
           s = {
             chunker: new Chunker(),
@@ -107,33 +108,52 @@ export class Fingerprints {
             sizes: continues ? old.sizes.slice() : [],
             bytes: continues ? old.bytes : 0,
           };
-          this.streams.set(node, s);
-          const u = update(node, s, p.written);
+          this.streams.set(id, s);
+          const u = update(id, s, p.written);
           if (!continues && old !== undefined) u.removed.push(...old.hashes);
-          u.rec = { hashes: s.hashes, sizes: s.sizes, bytes: s.bytes };
         } else if (seg.offset !== s.next) {
           // Not contiguous (a seek, or an overwrite): end the chunk in progress there.
-          const u = update(node, s, p.written);
-          s.chunker.end((c) => push(s!, u, c));
-          s.next = seg.offset;
+          const st = s;
+          const u = update(id, st, p.written);
+          st.chunker.end((c) => push(st, u, c));
+          st.next = seg.offset;
         }
-        const u = update(node, s, p.written);
         const st = s;
+        const u = update(id, st, p.written);
         st.chunker.feed(seg.buf, (c) => push(st, u, c));
         st.next = seg.offset + seg.buf.length;
       }
     }
-    for (const [node, s] of this.streams) {
-      if (closeNode === undefined ? fed.has(node) : node !== closeNode) continue;
-      const u = update(node, s, this.writtenNodes.has(node));
-      s.chunker.end((c) => push(s, u, c));
-      this.streams.delete(node);
+    if (close !== 'none') {
+      for (const [id, s] of this.streams) {
+        if (node !== undefined && id !== node) continue;
+        if (close === 'idle' && fed.has(id)) continue;
+        const u = update(id, s, this.writtenNodes.has(id));
+        s.chunker.end((c) => push(s, u, c));
+        this.streams.delete(id);
+      }
     }
     for (const u of updates.values()) {
       const s = this.streams.get(u.node);
       if (s !== undefined) u.rec = { hashes: s.hashes, sizes: s.sizes, bytes: s.bytes };
     }
     return [...updates.values()];
+  }
+
+  /** The node's chunk list as it stands (live arrays of an open stream: do not keep). */
+  current(node: number): FpRec | undefined {
+    const s = this.streams.get(node);
+    return s === undefined ? this.load(node) : { hashes: s.hashes, sizes: s.sizes, bytes: s.bytes };
+  }
+
+  /** The chunk in progress of an open stream (hash of its bytes so far), if any. */
+  openChunk(node: number): Chunk | undefined {
+    return this.streams.get(node)?.chunker.peek();
+  }
+
+  /** Whether the node's stream is still open (more of the file may come). */
+  isOpen(node: number): boolean {
+    return this.streams.has(node);
   }
 }
 

@@ -4,7 +4,7 @@
 // and commits everything in one LMDB transaction. Queries settle pending work first.
 
 import type { Classification } from '../classify/types.js';
-import { copyDecision, bestCopy } from './copies.js';
+import { bestCopy, copyDecision, CopyMatcher, type CopyCandidate } from './copies.js';
 import { Fingerprints, type FpUpdate } from './fingerprint.js';
 import { Graph } from './graph.js';
 import { combine, sameCls } from './inherit.js';
@@ -54,6 +54,11 @@ export class Lineage implements LineageStore {
   private readonly runsSeen = new Set<string>();
   /** Written nodes whose fingerprint stream closed: copy detection runs on them. */
   private readonly copyCandidates = new Set<number>();
+  /** Nodes whose chunk list changed since the last batch (persisted once per batch). */
+  private readonly fpDirty = new Set<number>();
+  private readonly matcher: CopyMatcher;
+  /** dst → (src, similarity) of the copy evidence already recorded, to skip repeats. */
+  private readonly copyEdges = new Map<number, { src: number; similarity: number; copy: boolean }>();
   private nextEvent: number;
   private batchTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -69,8 +74,9 @@ export class Lineage implements LineageStore {
     this.fps = new Fingerprints(
       opts.fingerprintBytes ?? 64 * 1024 * 1024,
       (id) => kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined,
-      () => this.applyFingerprints(this.fps.process()),
+      () => this.applyFingerprints(this.fps.process(undefined, 'none')),
     );
+    this.matcher = new CopyMatcher(kv, this.graph);
     this.nextEvent = (kv.get('meta', K.metaKey.nextEvent) as number | undefined) ?? 1;
     if (!kv.readOnly) {
       this.restoreTaint();
@@ -166,25 +172,45 @@ export class Lineage implements LineageStore {
 
   // ---- classification -------------------------------------------------------------
 
+  /**
+   * The known file this one is a copy or partial copy of, from the content observed so
+   * far (the chunk still being written included). Cheap enough to ask after every
+   * write: only chunks added since the last call are looked up. A match that passes
+   * the thresholds is also recorded (copy edge, inherited classification).
+   */
   copyOf(file: FileRef): CopyMatch | undefined {
     const n = this.graph.find(file);
     if (n === undefined) return undefined;
-    if (!this.kv.readOnly && this.fps.hasPending(n.id)) {
-      this.applyFingerprints(this.fps.process(n.id));
-      this.detectCopies();
-    }
-    const m = bestCopy(this.kv, this.graph, n);
+    const m = this.kv.readOnly ? bestCopy(this.kv, this.graph, n) : this.matchNow(n);
     return m && { path: m.node.path, similarity: m.similarity, coverage: m.coverage };
+  }
+
+  private matchNow(n: NodeRec): CopyCandidate | undefined {
+    if (this.fps.hasPending(n.id)) this.applyFingerprints(this.fps.process(n.id, 'none'));
+    const m = this.matcher.match(n, this.fps.current(n.id), this.fps.openChunk(n.id));
+    if (m !== undefined) this.recordCopy(n, m);
+    return m;
+  }
+
+  /** Turns copy evidence into lineage: a copy edge, and the copy or the derived rule. */
+  private recordCopy(n: NodeRec, m: CopyCandidate): void {
+    const d = copyDecision(m);
+    if (d === undefined) return;
+    const prev = this.copyEdges.get(n.id);
+    if (prev !== undefined && prev.src === m.node.id && (prev.copy || d === 'partial') && m.similarity - prev.similarity < 0.05) return;
+    this.copyEdges.set(n.id, { src: m.node.id, similarity: m.similarity, copy: d === 'copy' });
+    const time = Date.now();
+    const fresh = this.graph.edge(m.node.id, n.id, { op: 'copy', program: '', user: '', uid: -1, pid: 0, run: '', time, similarity: m.similarity });
+    if (d === 'copy') this.graph.setCopy(n, { src: m.node.id, similarity: m.similarity, coverage: m.coverage });
+    else this.graph.inherit(n, this.graph.eff(m.node), [m.node.id]);
+    if (fresh) this.event({ kind: 'write', time, op: 'copy', run: '', pid: 0, program: '', user: '', uid: -1, dst: n.id, srcs: [m.node.id], similarity: m.similarity });
   }
 
   inherited(file: FileRef): InheritedClassification | undefined {
     const n = this.graph.find(file);
     if (n === undefined) return undefined;
     if (!this.kv.readOnly) {
-      if (this.fps.hasPending(n.id)) {
-        this.applyFingerprints(this.fps.process(n.id));
-        this.detectCopies();
-      }
+      if (this.fps.hasPending(n.id) || this.fps.isOpen(n.id)) this.matchNow(n);
       if (this.graph.hasRaised) this.graph.settle();
     }
     const rec = this.graph.inheritedRec(n);
@@ -287,9 +313,9 @@ export class Lineage implements LineageStore {
   private tick(all: boolean): Promise<void> {
     const run = async (): Promise<void> => {
       try {
-        this.applyFingerprints(this.fps.process());
-        if (all) this.applyFingerprints(this.fps.process()); // a second pass closes every stream
+        this.applyFingerprints(this.fps.process(undefined, all ? 'all' : 'idle'));
         this.detectCopies();
+        this.persistFingerprints();
         if (this.graph.hasRaised) this.graph.settle();
         this.persistTaint();
         await this.kv.commit();
@@ -303,14 +329,32 @@ export class Lineage implements LineageStore {
     return next;
   }
 
+  /** Indexes new chunks now (so other files match against them); lists go out per batch. */
   private applyFingerprints(updates: FpUpdate[]): void {
     for (const u of updates) {
       for (const h of u.removed) this.kv.del('fp', K.fpKey(h, u.node));
       for (const h of u.added) this.kv.put('fp', K.fpKey(h, u.node), 1);
-      const rec: FpRec = { hashes: u.rec.hashes.slice(), sizes: u.rec.sizes.slice(), bytes: u.rec.bytes };
-      this.kv.put('fpNodes', K.fpNodeKey(u.node), rec);
-      if (u.written && !this.fps.hasPending(u.node)) this.copyCandidates.add(u.node);
+      if (u.removed.length > 0) {
+        this.matcher.forget(u.node);
+        this.copyEdges.delete(u.node);
+      }
+      if (this.fps.isOpen(u.node)) {
+        this.fpDirty.add(u.node);
+      } else {
+        // The stream ended: its arrays are final and belong to us now.
+        this.kv.put('fpNodes', K.fpNodeKey(u.node), u.rec);
+        this.fpDirty.delete(u.node);
+        if (u.written) this.copyCandidates.add(u.node);
+      }
     }
+  }
+
+  private persistFingerprints(): void {
+    for (const id of this.fpDirty) {
+      const cur = this.fps.current(id);
+      if (cur !== undefined) this.kv.put('fpNodes', K.fpNodeKey(id), { hashes: cur.hashes.slice(), sizes: cur.sizes.slice(), bytes: cur.bytes } satisfies FpRec);
+    }
+    this.fpDirty.clear();
   }
 
   /** Written files whose content is complete are matched against every known file. */
@@ -319,14 +363,10 @@ export class Lineage implements LineageStore {
       this.copyCandidates.delete(id);
       const n = this.graph.node(id);
       if (n === undefined) continue;
-      const m = bestCopy(this.kv, this.graph, n);
-      const d = m && copyDecision(m);
-      if (m === undefined || d === undefined) continue;
-      const time = Date.now();
-      const fresh = this.graph.edge(m.node.id, n.id, { op: 'copy', program: '', user: '', uid: -1, pid: 0, run: '', time, similarity: m.similarity });
-      if (d === 'copy') this.graph.setCopy(n, { src: m.node.id, similarity: m.similarity, coverage: m.coverage });
-      else this.graph.inherit(n, this.graph.eff(m.node), [m.node.id]);
-      if (fresh) this.event({ kind: 'write', time, op: 'copy', run: '', pid: 0, program: '', user: '', uid: -1, dst: n.id, srcs: [m.node.id], similarity: m.similarity });
+      const m = this.matcher.match(n, this.fps.current(id));
+      this.matcher.forget(id);
+      if (m !== undefined) this.recordCopy(n, m);
+      this.copyEdges.delete(id);
     }
   }
 

@@ -142,3 +142,41 @@ t.test('a file rewritten from offset 0 loses the fingerprints of its old content
   feed(lin, g, Buffer.from(text), 'write');
   t.equal(lin.copyOf(g)?.path, '/governed/crm/customers.csv');
 });
+
+t.test('a copy in progress is recognised from its first write, before the file is complete', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const text = customers(3000);
+  await governedSource(lin, tree, text);
+  const dest = tree.file('export/out.csv', '', 'export');
+  lin.observeContent(dest, 0, Buffer.from(text).subarray(0, 4096), 'write');
+  const m = lin.copyOf(dest)!;
+  t.equal(m.path, '/governed/crm/customers.csv');
+  // The chunk still open at the end of the write cannot match yet; the rest does.
+  t.ok(m.similarity > 0.5, `similarity ${m.similarity}`);
+  t.equal(lin.inherited(dest)?.tier, 'PROPRIETARY', 'the policy can refuse the first write');
+  // Asked after every write, it keeps answering as the copy grows.
+  for (let off = 4096; off < text.length; off += 4096) {
+    lin.observeContent(dest, off, Buffer.from(text).subarray(off, off + 4096), 'write');
+    t.equal(lin.copyOf(dest)?.path, '/governed/crm/customers.csv');
+  }
+  await lin.flush();
+  const done = lin.copyOf(dest)!;
+  t.ok(done.similarity > 0.99 && done.coverage > 0.99, `complete copy: ${done.similarity} / ${done.coverage}`);
+  t.match(lin.inherited(dest)?.reasoning, /^a copy of/);
+});
+
+t.test('a copy of a file smaller than one chunk is recognised', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const secret = 'AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n';
+  const a = tree.file('keys/aws.txt', secret);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['SECRET']));
+  lin.observeContent(a, 0, Buffer.from(secret), 'read');
+  await lin.flush();
+  const c = tree.file('export/k.txt', secret, 'export');
+  lin.observeContent(c, 0, Buffer.from(secret), 'write');
+  t.equal(lin.copyOf(c)?.path, '/governed/keys/aws.txt');
+  t.same(lin.inherited(c)?.tags, ['SECRET']);
+});
