@@ -319,7 +319,8 @@ class ChainLog implements AuditLog {
   private fail(err: Error): void {
     const first = this.healthy;
     this.healthy = false;
-    this.lastError = `${(err as NodeJS.ErrnoException).code ?? err.name}: ${err.message}`;
+    const code = (err as NodeJS.ErrnoException).code ?? err.name;
+    this.lastError = err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
     if (first) this.log.error({ err: this.lastError, durableSeq: this.durableSeq }, 'audit spool cannot be written: failing closed');
     const failure = new AuditUnavailableError(`audit spool unwritable: ${this.lastError}`, err);
     for (const w of this.waiters.splice(0)) w.reject(failure);
