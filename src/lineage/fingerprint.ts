@@ -49,10 +49,10 @@ export class Fingerprints {
   ) {}
 
   /** Hot path: copy the bytes aside. Reads of a file already fingerprinted are skipped. */
-  observe(node: number, offset: number, chunk: Uint8Array, written: boolean): void {
+  observe(node: number, offset: number, chunk: Uint8Array, written: boolean, force = false): void {
     if (offset >= this.limit || chunk.length === 0) return;
     if (written) this.writtenNodes.add(node);
-    else if (!this.writtenNodes.has(node) && !this.streams.has(node) && !this.pending.has(node)) {
+    else if (!force && !this.writtenNodes.has(node) && !this.streams.has(node) && !this.pending.has(node)) {
       const rec = this.load(node);
       if (rec !== undefined && rec.bytes >= offset + chunk.length) return;
     }
@@ -149,6 +149,11 @@ export class Fingerprints {
   /** The chunk in progress of an open stream (hash of its bytes so far), if any. */
   openChunk(node: number): Chunk | undefined {
     return this.streams.get(node)?.chunker.peek();
+  }
+
+  /** A node was written: reads of it must be fingerprinted again. */
+  wasWritten(node: number): boolean {
+    return this.writtenNodes.has(node);
   }
 
   /** Whether the node's stream is still open (more of the file may come). */

@@ -92,4 +92,7 @@ export interface FpRec {
   hashes: number[];
   sizes: number[];
   bytes: number;
+  /** Size and mtime of the source file when it was scanned whole (absent for observed writes). */
+  size?: number;
+  mtimeMs?: number;
 }

@@ -6,6 +6,7 @@
 import type { Classification } from '../classify/types.js';
 import { bestCopy, copyDecision, CopyMatcher, type CopyCandidate } from './copies.js';
 import { Fingerprints, type FpUpdate } from './fingerprint.js';
+import { SourceScanner } from './scanner.js';
 import { Graph } from './graph.js';
 import { combine, sameCls } from './inherit.js';
 import * as K from './keys.js';
@@ -57,6 +58,9 @@ export class Lineage implements LineageStore {
   /** Nodes whose chunk list changed since the last batch (persisted once per batch). */
   private readonly fpDirty = new Set<number>();
   private readonly matcher: CopyMatcher;
+  private readonly scanner: SourceScanner;
+  /** Nodes whose source file was checked for a current fingerprint this session. */
+  private readonly scanned = new Set<number>();
   /** dst → (src, similarity) of the copy evidence already recorded, to skip repeats. */
   private readonly copyEdges = new Map<number, { src: number; similarity: number; copy: boolean }>();
   private nextEvent: number;
@@ -67,8 +71,11 @@ export class Lineage implements LineageStore {
   /** Last error of a background batch; surfaced by flush() so it is not lost. */
   private batchError: unknown;
 
+  private readonly scanContent: boolean;
+
   constructor(kv: Kv, opts: OpenOptions) {
     this.kv = kv;
+    this.scanContent = opts.scanReads !== false;
     this.graph = new Graph(kv, Date.now);
     this.taint = new TaintTracker((id) => this.describe(id), opts.identityTtlMs ?? 250, opts.identify);
     this.fps = new Fingerprints(
@@ -77,6 +84,23 @@ export class Lineage implements LineageStore {
       () => this.applyFingerprints(this.fps.process(undefined, 'none')),
     );
     this.matcher = new CopyMatcher(kv, this.graph);
+    const limit = opts.fingerprintBytes ?? 64 * 1024 * 1024;
+    this.scanner = new SourceScanner(
+      {
+        stamp: (id) => kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined,
+        feed: (id, off, buf) => {
+          this.fps.observe(id, off, buf, false, true);
+          this.applyFingerprints(this.fps.process(id, 'none'));
+        },
+        done: (id, size, mtimeMs) => {
+          this.applyFingerprints(this.fps.process(id, 'all'));
+          const rec = kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined;
+          if (rec !== undefined) kv.put('fpNodes', K.fpNodeKey(id), { ...rec, size, mtimeMs });
+        },
+        current: () => undefined,
+      },
+      limit,
+    );
     this.nextEvent = (kv.get('meta', K.metaKey.nextEvent) as number | undefined) ?? 1;
     if (!kv.readOnly) {
       this.restoreTaint();
@@ -95,6 +119,11 @@ export class Lineage implements LineageStore {
     const n = this.graph.resolve(file);
     const c: ClsRec = { tier: cls.tier, tags: [...cls.tags].sort(), conf: cls.confidence };
     if (!sameCls(n.content, c)) this.graph.setContent(n, c);
+    if (this.scanContent && !this.scanned.has(n.id)) {
+      // First read this session: make sure the file's fingerprint is current, off the hot path.
+      this.scanned.add(n.id);
+      this.scanner.enqueue(n.id, n.sourcePath);
+    }
     const st = this.taint.identify(pid);
     if (st === undefined) return; // exited before we got here: nothing left to taint
     const e = this.graph.eff(n) ?? c;
@@ -289,6 +318,7 @@ export class Lineage implements LineageStore {
 
   async flush(): Promise<void> {
     if (this.kv.readOnly) return;
+    await this.scanner.idle();
     await this.tick(true);
     if (this.batchError !== undefined) {
       const e = this.batchError;
@@ -301,6 +331,7 @@ export class Lineage implements LineageStore {
     if (this.closed) return;
     if (this.batchTimer) clearInterval(this.batchTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.scanner.stop();
     try {
       await this.flush();
     } finally {

@@ -162,6 +162,12 @@ export interface OpenOptions {
   pruneMs?: number;
   /** Bytes of each file fingerprinted for copy detection (default 64 MiB). */
   fingerprintBytes?: number;
+  /**
+   * Fingerprint the source file of every file read through a mount, in the background
+   * (default true), so copies are recognised even when the reader's bytes never pass
+   * through observeContent.
+   */
+  scanReads?: boolean;
   /** Replaces /proc lookups (tests of pid reuse without root). */
   identify?: (pid: number) => ProcessIdentity | undefined;
 }

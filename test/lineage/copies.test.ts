@@ -180,3 +180,39 @@ t.test('a copy of a file smaller than one chunk is recognised', async (t) => {
   t.equal(lin.copyOf(c)?.path, '/governed/keys/aws.txt');
   t.same(lin.inherited(c)?.tags, ['SECRET']);
 });
+
+t.test('a file read through the mount is fingerprinted from its source in the background', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const text = customers(3000);
+  const a = tree.file('crm/customers.csv', text);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII'])); // no observeContent for the read
+  await lin.flush();
+  // Somebody pipes the data out of the reader and another process writes it.
+  const c = tree.file('export/c.csv', text, 'export');
+  feed(lin, c, Buffer.from(text), 'write');
+  t.equal(lin.copyOf(c)?.path, '/governed/crm/customers.csv');
+  t.equal(lin.inherited(c)?.tier, 'PROPRIETARY');
+});
+
+t.test('a source changed on disk is fingerprinted again on its next read in a new session', async (t) => {
+  const { openLineage } = await import('../../src/lineage/index.js');
+  const { join } = await import('node:path');
+  const { writeFileSync } = await import('node:fs');
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const a = tree.file('crm/customers.csv', customers(1000, 1));
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII']));
+  await lin.close();
+  const text2 = customers(1500, 7);
+  writeFileSync(a.sourcePath, text2);
+  const lin2 = await openLineage(join(dir, 'lineage'), { identityTtlMs: 0 });
+  t.teardown(() => lin2.close());
+  lin2.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII']));
+  await lin2.flush();
+  const c = tree.file('export/c.csv', text2, 'export');
+  feed(lin2, c, Buffer.from(text2), 'write');
+  t.equal(lin2.copyOf(c)?.path, '/governed/crm/customers.csv');
+});
