@@ -45,7 +45,9 @@ bool NumericContinues(const Candidate& c) {
   if (b >= 1) {
     char p = w[b - 1];
     if (IsAlnum(p)) return true;
-    if ((p == '.' || p == ',' || p == '-' || p == '/' || p == '_') && b >= 2 && IsDigit(w[b - 2])) return true;
+    if ((p == '.' || p == '-' || p == '/' || p == '_') && b >= 2 && IsDigit(w[b - 2])) return true;
+    // "0,4556..." is a decimal comma; "12,4556..." is the next field of a CSV row.
+    if (p == ',' && b >= 2 && w[b - 2] == '0' && (b < 3 || !IsDigit(w[b - 3]))) return true;
   }
   if (e < c.window_len) {
     char n = w[e];
@@ -141,6 +143,15 @@ bool ValidatePhone(const Candidate& c) {
     if (ten.compare(0, 3, "555") == 0) return false;
     return true;
   };
+  if (n > 0 && s[0] != '+') {
+    // The national part of "+1 (212) 736-5000" is already counted by the E.164 rule.
+    size_t b = c.value_begin, lo = b >= 6 ? b - 6 : 0;
+    for (size_t i = b; i > lo; --i) {
+      char q = c.window[i - 1];
+      if (q == '+') return false;
+      if (!(IsDigit(q) || q == ' ' || q == '-' || q == '.')) break;
+    }
+  }
   if (n > 0 && s[0] == '+') {
     if (d.size() < 8 || d.size() > 15) return false;
     if (d[0] == '1') return d.size() == 11 && nanp(d.substr(1));
@@ -357,6 +368,31 @@ bool ValidateJwt(const Candidate& c) {
   return !out.empty() && out[0] == '{' && out.find("\"alg\"") != std::string::npos;
 }
 
+// kubeconfig client-key-data, Helm values, CI variables: a PEM file base64-encoded whole.
+bool ValidatePemBase64(const Candidate& c) {
+  const char* s = c.window + c.value_begin;
+  size_t n = c.value_end - c.value_begin;
+  std::string out;
+  int acc = 0, bits = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int v = B64Val(s[i]);
+    if (v < 0) break;
+    acc = ((acc << 6) | v) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  size_t h = out.find("PRIVATE KEY-----");
+  if (h == std::string::npos) return false;
+  size_t body = out.find('\n', h);
+  if (body == std::string::npos) return false;
+  size_t run = 0;
+  for (size_t i = body + 1; i < out.size() && B64Val(out[i]) >= 0; ++i) ++run;
+  return run >= 16 && ShannonEntropy(out.data() + body + 1, run) >= 3.5;
+}
+
 bool HasExampleMarker(const char* s, size_t n) {
   std::string v = LowerStr(s, n);
   return v.find("example") != std::string::npos || v.find("xxxxxxxx") != std::string::npos ||
@@ -374,7 +410,7 @@ bool ParseValidator(const std::string& name, ValidatorKind* out) {
       {"ipv6", ValidatorKind::kIpv6},       {"date", ValidatorKind::kDate},
       {"entropy", ValidatorKind::kEntropy}, {"secret_value", ValidatorKind::kSecretValue},
       {"jwt", ValidatorKind::kJwt},         {"aws_key_id", ValidatorKind::kAwsKeyId},
-      {"pem", ValidatorKind::kPem}};
+      {"pem", ValidatorKind::kPem},         {"pem_base64", ValidatorKind::kPemBase64}};
   auto it = k.find(name);
   if (it == k.end()) return false;
   *out = it->second;
@@ -589,6 +625,8 @@ bool Validate(ValidatorKind kind, const Candidate& c, const ValidatorParams& p) 
       return ValidateJwt(c);
     case ValidatorKind::kAwsKeyId:
       return !HasExampleMarker(s, n) && ShannonEntropy(s + 4, n > 4 ? n - 4 : 0) >= 2.5;
+    case ValidatorKind::kPemBase64:
+      return ValidatePemBase64(c);
     case ValidatorKind::kPem:
       return !HasExampleMarker(s, n) && ShannonEntropy(s, n) >= (p.min_entropy > 0 ? p.min_entropy : 4.0);
   }

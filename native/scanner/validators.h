@@ -25,6 +25,7 @@ enum class ValidatorKind {
   kJwt,           // header segment decodes to JSON with "alg"
   kAwsKeyId,      // AKIA.. id that is not a documentation example
   kPem,           // private key body looks random (entropy)
+  kPemBase64,     // base64 text that decodes to a PEM private-key header and body
 };
 
 // Parses a validator name from the rule table; returns false for an unknown name.

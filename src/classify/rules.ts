@@ -54,7 +54,7 @@ export interface ColumnDictionary {
 }
 
 const CATEGORIES = new Set(['pii', 'secret', 'keyword']);
-const VALIDATORS = new Set(['', 'none', 'luhn', 'ssn', 'iban', 'email', 'phone', 'ipv4', 'ipv6', 'date', 'entropy', 'secret_value', 'jwt', 'aws_key_id', 'pem']);
+const VALIDATORS = new Set(['', 'none', 'luhn', 'ssn', 'iban', 'email', 'phone', 'ipv4', 'ipv6', 'date', 'entropy', 'secret_value', 'jwt', 'aws_key_id', 'pem', 'pem_base64']);
 const ID = /^[a-z0-9][a-z0-9_.-]{0,63}$/i;
 
 function invalid(id: string, why: string): never {

@@ -101,8 +101,10 @@ export function score(ev: ScanEvidence): Classification {
     if (rule.strength === 'strong') a.strength = 'strong';
     rule.tags.forEach((t) => a.tags.add(t));
     if (rule.category === 'keyword') {
-      // Repetition adds weight up to three occurrences; a document says "confidential" in every footer.
-      keywordWeight[rule.tier] += rule.weight * Math.min(f.count, 3);
+      // Repetition counts with diminishing returns (at most twice the weight): one weak word
+      // repeated through a text about it ("trade secrets ...") must not decide alone, while
+      // distinct markings add up.
+      keywordWeight[rule.tier] += rule.weight * (1 + 0.5 * (Math.min(f.count, 3) - 1));
       keywordTypes[rule.tier].add(rule.type);
     }
   }
@@ -144,7 +146,11 @@ export function score(ev: ScanEvidence): Classification {
     raise('PROPRIETARY', 0.95);
     strongPii.forEach((a) => a.tags.forEach((t) => tags.add(t)));
   }
-  const weakDecides = weakDistinct >= WEAK_PII_THRESHOLD || (weakPii.length > 0 && (weakColTypes.size > 0 || (cols?.strong.length ?? 0) > 0 || kwAny >= 1 || strongPii.length > 0));
+  // Context keywords (tier PUBLIC: "Mobile:", "emergency contact") only ever corroborate weak PII.
+  const context = aggs.filter((a) => a.category === 'keyword' && keywordTypes.PUBLIC.has(a.type));
+  const weakDecides =
+    weakDistinct >= WEAK_PII_THRESHOLD ||
+    (weakPii.length > 0 && (weakColTypes.size > 0 || (cols?.strong.length ?? 0) > 0 || kwAny >= 1 || strongPii.length > 0 || context.length > 0));
   if (weakPii.length && weakDecides) {
     raise('PROPRIETARY', weakDistinct >= WEAK_PII_THRESHOLD ? 0.85 : 0.8);
     tags.add('PII');
@@ -152,7 +158,8 @@ export function score(ev: ScanEvidence): Classification {
   const piiAggs = [...strongPii, ...weakPii];
   if (piiAggs.length) {
     const text = piiAggs.map((a) => `${a.count} ${label(a.type, a.count)}${where(a.lines, binary)}`).join('; ');
-    if (strongPii.length || weakDecides) reasons.push('personal data: ' + text);
+    const corroborated = context.length && !strongPii.length && weakDistinct < WEAK_PII_THRESHOLD ? `, next to a personal-field label${where(context.flatMap((a) => a.lines), binary)}` : '';
+    if (strongPii.length || weakDecides) reasons.push('personal data: ' + text + corroborated);
     else reasons.push(`weak personal-data signal only (${text}; fewer than ${WEAK_PII_THRESHOLD} distinct values and nothing corroborating)`);
   }
   if (cols && (cols.strong.length || weakColTypes.size >= 2)) {
@@ -173,7 +180,7 @@ export function score(ev: ScanEvidence): Classification {
   } else if (kwAny >= 1) {
     raise('INTERNAL', Math.min(0.9, 0.75 + 0.1 * kwAny));
   }
-  const kws = aggs.filter((a) => a.category === 'keyword');
+  const kws = aggs.filter((a) => a.category === 'keyword' && !keywordTypes.PUBLIC.has(a.type));
   if (kws.length) {
     const text = kws.map((a) => `${label(a.type, a.count)}${a.count > 1 ? ` x${a.count}` : ''}${where(a.lines, binary)}`).join('; ');
     reasons.push(kwAny >= 1 ? `confidentiality markings: ${text}` : `weak confidentiality wording only (${text})`);

@@ -14,6 +14,7 @@ export class EmbeddingModelError extends Error {
     message: string,
   ) {
     super(message);
+    this.name = 'EmbeddingModelError';
   }
 }
 

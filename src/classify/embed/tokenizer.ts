@@ -36,10 +36,8 @@ export function readVocab(file: string): Map<string, number> {
   const lines = text.split('\n');
   // A trailing newline leaves one empty last line that is not a token.
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((line, i) => {
-    const tok = line.replace(/\r$/, '');
-    if (!vocab.has(tok)) vocab.set(tok, i);
-  });
+  // A duplicated token maps to its last line, as in the reference BERT vocab loader.
+  lines.forEach((line, i) => vocab.set(line.replace(/\r$/, ''), i));
   for (const special of ['[UNK]', '[CLS]', '[SEP]', '[PAD]']) {
     if (!vocab.has(special)) throw new TokenizerError(`${file}: vocab has no ${special} token`);
   }

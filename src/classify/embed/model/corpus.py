@@ -38,13 +38,23 @@ class Slots:
     def __init__(self, rng, split):
         self.rng = rng
         self.split = split
-        self.co = rng.choice(pools.half(pools.COMPANIES, split))
+        self.co = (rng.choice(pools.half(pools.COMPANIES, split)) if rng.random() < 0.6
+                   else f"{self.invented()} {rng.choice(pools.half(pools.COMPANY_SUFFIXES, split))}")
         self.prod = rng.choice(pools.half(pools.PRODUCTS, split))
         self.dom = rng.choice(pools.half(pools.DOMAINS, split))
 
     def person(self):
         r = self.rng
-        return f"{r.choice(pools.half(pools.FIRST, self.split))} {r.choice(pools.half(pools.LAST, self.split))}"
+        # Half the names are invented, so every tier contains words the vocab splits into
+        # pieces, and unfamiliar names in new documents do not read as "sensitive".
+        first = r.choice(pools.half(pools.FIRST, self.split)) if r.random() < 0.5 else self.invented()
+        last = r.choice(pools.half(pools.LAST, self.split)) if r.random() < 0.5 else self.invented()
+        return f"{first} {last}"
+
+    def invented(self, syllables=(2, 3)):
+        r = self.rng
+        inv = pools.half(pools.SYLLABLES, self.split)
+        return "".join(r.choice(inv) for _ in range(r.randint(*syllables))).capitalize()
 
     def value(self, name):
         r = self.rng
@@ -52,7 +62,15 @@ class Slots:
         if name == "co":
             return self.co
         if name == "co2":
+            if r.random() < 0.4:
+                return f"{self.invented()} {r.choice(pools.half(pools.COMPANY_SUFFIXES, s))}"
             return r.choice(pools.half(pools.COMPANIES, s))
+        if name == "sha":
+            return "".join(r.choice("0123456789abcdef") for _ in range(r.choice([7, 12, 40])))
+        if name == "ticket":
+            return f"{r.choice(['OPS', 'ENG', 'DOC', 'WEB', 'FIN', 'REQ'])}-{r.randint(10, 9999)}"
+        if name == "slug":
+            return "/".join(self.invented((1, 2)).lower() for _ in range(r.randint(1, 3)))
         if name == "prod":
             return self.prod
         if name == "person":

@@ -21,6 +21,12 @@ FILLER = [
     "Refer to the previous version for background.",
     "Our goal is to keep this short and practical.",
     "Everything described here applies from {month} onwards.",
+    "Tracking reference: {ticket}.",
+    "Source revision {sha}.",
+    "Link: https://{dom}/{slug}",
+    "Related: {ticket} and {ticket}.",
+    "Built from commit {sha}.",
+    "More at https://www.{dom}/{slug}",
 ]
 
 BANNERS = {

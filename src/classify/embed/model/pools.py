@@ -77,3 +77,15 @@ def half(pool, split):
     """The split's half of a pool: held-out names are never seen in training."""
     mid = len(pool) // 2
     return pool[mid:] if split == "heldout" else pool[:mid]
+
+# Syllables for invented names (people, companies); the halves differ so held-out names are new.
+SYLLABLES = [
+    "ka", "lo", "mi", "ren", "tas", "vo", "bel", "dri", "fen", "gor", "hul", "jin", "kor", "lun", "mar",
+    "nek", "pri", "qua", "ros", "sul", "tev", "ul", "vin", "wes", "yor", "zan",
+    # held-out half
+    "ab", "cie", "dov", "eth", "fay", "gil", "hox", "ira", "jup", "kel", "lys", "mov", "nar", "oph", "pex",
+    "quil", "rav", "sen", "tor", "ubi", "vex", "wil", "xan", "yel", "zor", "ost",
+]
+COMPANY_SUFFIXES = ["Labs", "Group", "Holdings", "Systems", "Partners", "Industries",
+                    # held-out half
+                    "Inc.", "GmbH", "Ltd", "Co.", "Ventures", "Collective"]

@@ -95,7 +95,8 @@ def softmax(z):
 class Model:
     def __init__(self, rng, V, d, h):
         self.p = {
-            "E": (rng.standard_normal((V, d)) * 0.3).astype(np.float32),
+            # Small init: pieces rarely or never seen in training stay near zero, i.e. neutral.
+            "E": (rng.standard_normal((V, d)) * 0.02).astype(np.float32),
             "W1": (rng.standard_normal((d, h)) * np.sqrt(2.0 / d)).astype(np.float32),
             "b1": np.zeros(h, np.float32),
             "W2": (rng.standard_normal((h, 3)) * np.sqrt(1.0 / h)).astype(np.float32),
@@ -137,6 +138,23 @@ class Model:
             vh = self.v[k] / (1 - b2 ** self.t)
             self.p[k] -= (lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
         return loss
+
+
+def merge(members):
+    """An ensemble as one model: concatenated embeddings, block-diagonal first layer, averaged
+    logits. Mean pooling is linear, so the merged graph computes exactly the ensemble mean."""
+    k = len(members)
+    d, h = members[0].p["W1"].shape
+    out = Model(np.random.default_rng(0), members[0].p["E"].shape[0], d * k, h * k)
+    out.p["E"] = np.concatenate([m.p["E"] for m in members], axis=1)
+    W1 = np.zeros((d * k, h * k), np.float32)
+    for i, m in enumerate(members):
+        W1[i * d:(i + 1) * d, i * h:(i + 1) * h] = m.p["W1"]
+    out.p["W1"] = W1
+    out.p["b1"] = np.concatenate([m.p["b1"] for m in members])
+    out.p["W2"] = np.concatenate([m.p["W2"] for m in members], axis=0) / k
+    out.p["b2"] = np.mean([m.p["b2"] for m in members], axis=0).astype(np.float32)
+    return out
 
 
 def token_dropout(X, rng, rate):
@@ -185,13 +203,14 @@ def main():
     ap.add_argument("--n-heldout", type=int, default=900)
     ap.add_argument("--seed", type=int, default=20261123)
     ap.add_argument("--vocab-size", type=int, default=8000)
-    ap.add_argument("--dim", type=int, default=64)
-    ap.add_argument("--hidden", type=int, default=32)
+    ap.add_argument("--dim", type=int, default=32, help="per ensemble member")
+    ap.add_argument("--hidden", type=int, default=16, help="per ensemble member")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--wd", type=float, default=1e-3)
     ap.add_argument("--dropout", type=float, default=0.6)
     ap.add_argument("--max-len", type=int, default=512)
+    ap.add_argument("--ensemble", type=int, default=3, help="members merged into one model")
     ap.add_argument("--exemplars", type=int, default=40, help="exemplars per tier for user-model centroid heads")
     ap.add_argument("--write-train", action="store_true", help="also write train.jsonl (not committed: regenerate)")
     a = ap.parse_args()
@@ -217,26 +236,32 @@ def main():
     Xh, yh = xy(heldout)
 
     def run(X, y, epochs, monitor):
-        model = Model(np.random.default_rng(a.seed), len(vocab_list), a.dim, a.hidden)
-        r = np.random.default_rng(a.seed + 7)
-        history = []
+        """Trains a.ensemble members in lockstep (own init, own dropout masks); snapshots the
+        epoch with the best ensemble validation accuracy when `monitor` is given."""
+        members = [Model(np.random.default_rng(a.seed + 100 * m), len(vocab_list), a.dim, a.hidden)
+                   for m in range(a.ensemble)]
+        rngs = [np.random.default_rng(a.seed + 7 + 100 * m) for m in range(a.ensemble)]
+        history, best = [], (-1.0, None)
         for epoch in range(epochs):
-            order = r.permutation(X.shape[0])
-            Xd = token_dropout(X, r, a.dropout)
-            losses = [model.step(Xd[order[s:s + 64]], y[order[s:s + 64]], a.lr, a.wd)
-                      for s in range(0, len(order), 64)]
+            losses = []
+            for model, r in zip(members, rngs):
+                order = r.permutation(X.shape[0])
+                Xd = token_dropout(X, r, a.dropout)
+                losses += [model.step(Xd[order[s:s + 64]], y[order[s:s + 64]], a.lr, a.wd)
+                           for s in range(0, len(order), 64)]
             line = f"epoch {epoch + 1:2d} loss {np.mean(losses):.4f}"
             if monitor is not None:
-                Z = model.forward(monitor[0])[3]
-                acc = float((Z.argmax(1) == monitor[1]).mean())
+                merged = merge(members)
+                acc = float((merged.forward(monitor[0])[3].argmax(1) == monitor[1]).mean())
                 history.append(acc)
                 line += f" val_acc {acc:.4f}"
+                if acc > best[0]:
+                    best = (acc, merged)
             print(line, file=sys.stderr)
-        return model, history
+        return (best[1] if monitor is not None else merge(members)), history
 
-    _, history = run(Xf, yf, a.epochs, (Xv, yv))
+    stage1, history = run(Xf, yf, a.epochs, (Xv, yv))
     best_epoch = int(np.argmax(history)) + 1
-    stage1, _ = run(Xf, yf, best_epoch, None)
     Zv = stage1.forward(Xv)[3]
     T, nll = fit_temperature(Zv, yv)
     pv = softmax(Zv / T)
@@ -286,7 +311,7 @@ def main():
         "onnx": {"file": "lacuna-embed.onnx", "sha256": digest, "inputs": ["input_ids", "attention_mask"],
                  "output": "sentence_embedding", "pooled": True},
         "tokenizer": {"vocab": "vocab.txt", "lowercase": True, "maxLength": a.max_len},
-        "dim": a.dim,
+        "dim": a.dim * a.ensemble,
         "head": {
             "type": "mlp",
             "W1": [r(row) for row in model.p["W1"]], "b1": r(model.p["b1"]),
@@ -297,7 +322,7 @@ def main():
         "training": {
             "script": "src/classify/embed/model/train.py", "seed": a.seed, "nTrain": len(train), "nFitStage1": len(fit), "nValidationStage1": len(val),
             "nHeldout": len(heldout), "vocabSize": len(vocab_list), "epochs": a.epochs, "bestEpoch": best_epoch, "validationCurve": [round(h, 4) for h in history],
-            "lr": a.lr, "weightDecay": a.wd, "tokenDropout": a.dropout, "hidden": a.hidden,
+            "lr": a.lr, "weightDecay": a.wd, "tokenDropout": a.dropout, "hidden": a.hidden, "ensemble": a.ensemble, "dimPerMember": a.dim,
             "trainSetSha256": train_digest, "heldoutFile": "heldout.jsonl",
             "numpy": np.__version__, "kinds": sorted({k["name"] for k in corpus.KINDS}),
         },
@@ -316,6 +341,14 @@ def main():
     for t, p in zip(yh, ph.argmax(1)):
         cm[t, p] += 1
     print("held-out confusion (rows true P/I/Pr):\n", cm, file=sys.stderr)
+    by_kind = collections.defaultdict(lambda: [0, 0, collections.Counter()])
+    for d, p in zip(heldout, ph.argmax(1)):
+        k = by_kind[d["kind"]]
+        k[0] += int(TIERS[p] == d["tier"])
+        k[1] += 1
+        k[2][TIERS[p]] += 1
+    for name, (ok, n, c) in sorted(by_kind.items(), key=lambda kv: kv[1][0] / kv[1][1]):
+        print(f"  {name:20s} {ok / n:.2f} {dict(c)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
