@@ -28,7 +28,8 @@ export class PolicyError extends Error {
   readonly errors: PolicyError[];
 
   constructor(code: PolicyErrorCode | string, detail: string, loc?: Location, more: PolicyError[] = []) {
-    super(renderAt(loc, detail));
+    // Evaluation errors read like OPA's (`file:line: code: message`); load-time errors point at the column with a caret.
+    super(code.startsWith('eval_') ? `${loc ? `${loc.file}:${loc.line}: ` : ''}${code}: ${detail}` : renderAt(loc, detail));
     this.name = 'PolicyError';
     this.code = code;
     this.detail = detail;

@@ -10,7 +10,7 @@ function keySet(v: Value, pos: number): Value[] {
   if (Array.isArray(v)) return v;
   if (v instanceof RSet) return [...v.values()];
   if (isObj(v)) return [...objEntries(v)].map(([k]) => k);
-  throw typeErr(pos, 'one of {array, object, set}', v);
+  throw typeErr(pos, 'one of {object, set, array}', v);
 }
 
 /** Deep merge: b wins, nested objects merge (OPA's object.union). */

@@ -122,7 +122,7 @@ export function register(t: BuiltinTable): void {
   def(t, 'format_int', 2, ([n, b]) => {
     const x = num(n!, 1);
     const base = int(b!, 2);
-    if (![2, 8, 10, 16].includes(base)) throw new BuiltinError('operand 2 must be one of {2, 8, 10, 16}');
+    if (![2, 8, 10, 16].includes(base)) throw new BuiltinError('operand 2 must be one of {2, 8, 10, 16}', true);
     const i = typeof x === 'bigint' ? x : BigInt(Math.trunc(x));
     return i.toString(base);
   });

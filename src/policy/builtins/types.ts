@@ -11,6 +11,8 @@ export interface Builtin {
   fn: (args: Value[], c: Ctx) => Value | undefined;
   /** Non-deterministic or context dependent builtins are never constant-folded. */
   pure?: boolean;
+  /** A relation (like walk): `fn` returns an array whose elements are enumerated as separate results. */
+  relation?: boolean;
 }
 
 export type BuiltinTable = Map<string, Builtin>;

@@ -4,10 +4,11 @@
 
 import type { Body, Expr, Term, With } from '../ast.js';
 import type { Builtin, BuiltinTable } from '../builtins/types.js';
+import { regoString } from '../builtins/strings.js';
 import { BuiltinError, PolicyError } from '../errors.js';
 import { Ctx, type FnImpl, type Frame, type Gen, type Getter, type Mock, type Step, type Test, lookup, patch } from '../eval/runtime.js';
 import type { Location } from '../source.js';
-import { ObjBuilder, RSet, type Value, equal, isObj, makeObj, objEntries, objGet, objSize, stringify } from '../value.js';
+import { ObjBuilder, RSet, type Value, equal, isObj, makeObj, objEntries, objGet, objSize } from '../value.js';
 import type { Scope, SlotMap } from './resolve.js';
 import { type TreeNode, dataAt, nodeValue } from './tree.js';
 
@@ -118,23 +119,23 @@ export class BodyCompiler {
   }
 
   /** Vars at pattern positions (var, array items, object values) go to `pats`; the rest are inputs. */
-  private patternSlots(t: Term, pats: Set<number>, ins: Set<number>): void {
+  private patternSlots(t: Term, pats: Set<number>, ins: Set<number>, refOuts: Set<number> = pats): void {
     if (t.t === 'var') {
       const s = this.slot(t);
       if (s !== undefined) pats.add(s);
-    } else if (t.t === 'array') for (const x of t.items) this.patternSlots(x, pats, ins);
+    } else if (t.t === 'array') for (const x of t.items) this.patternSlots(x, pats, ins, refOuts);
     else if (t.t === 'object')
       for (const [k, v] of t.items) {
-        this.inputs(k, ins, pats);
-        this.patternSlots(v, pats, ins);
+        this.inputs(k, ins, refOuts);
+        this.patternSlots(v, pats, ins, refOuts);
       }
-    else this.inputs(t, ins, pats);
+    else this.inputs(t, ins, refOuts);
   }
 
   private isPatternReady(t: Term, B: Set<number>): boolean {
     const pats = new Set<number>();
     const ins = new Set<number>();
-    this.patternSlots(t, pats, ins);
+    this.patternSlots(t, pats, ins, new Set());
     for (const s of pats) if (!B.has(s)) return false;
     return true;
   }
@@ -142,9 +143,10 @@ export class BodyCompiler {
   /** Can `a = b` be compiled with B bound: one side ground, or both composite and pairwise ready. */
   private unifyReady(a: Term, b: Term, B: Set<number>): boolean {
     if (this.isPatternReady(a, B) || this.isPatternReady(b, B)) return true;
-    if (a.t === 'array' && b.t === 'array' && a.items.length === b.items.length) {
+    const pairs = splitPairs(a, b);
+    if (pairs) {
       const B2 = new Set(B);
-      const pending = a.items.map((x, i) => [x, b.items[i]!] as const);
+      const pending = pairs;
       let progress = true;
       while (pending.length && progress) {
         progress = false;
@@ -213,7 +215,7 @@ export class BodyCompiler {
   /** True when a call passes one more argument than the function takes (the result is unified with it). */
   private outputArg(t: Term & { t: 'call' }): boolean {
     const r = this.resolveFn(t);
-    return r !== null && t.args.length === r.arity + 1;
+    return r !== null && r.arity >= 0 && t.args.length === r.arity + 1;
   }
 
   // ---------- bodies ----------
@@ -259,8 +261,8 @@ export class BodyCompiler {
     // `x[i] = y[j]` style: neither side has pattern vars, both enumerate.
     const pa = new Set<number>();
     const pb = new Set<number>();
-    this.patternSlots(a, pa, new Set());
-    this.patternSlots(b, pb, new Set());
+    this.patternSlots(a, pa, new Set(), new Set());
+    this.patternSlots(b, pb, new Set(), new Set());
     return [...pa].every((s) => B.has(s)) || [...pb].every((s) => B.has(s));
   }
 
@@ -369,8 +371,8 @@ export class BodyCompiler {
       const gena = av.gen;
       return { step: (f, k) => gena(f, (x) => (pat(f, x) ? k() : false)) };
     }
-    if (a.t === 'array' && b.t === 'array' && a.items.length === b.items.length) {
-      const pairs = a.items.map((x, i) => [x, b.items[i]!] as [Term, Term]);
+    const pairs = splitPairs(a, b);
+    if (pairs) {
       const parts: Compiled[] = [];
       while (pairs.length) {
         const i = pairs.findIndex(([x, y]) => this.unifyReady(x, y, B));
@@ -715,7 +717,7 @@ export class BodyCompiler {
           if (typeof p === 'string') s += p;
           else {
             const v = p(f);
-            s += v === undefined ? '<undefined>' : typeof v === 'string' ? v : stringify(v);
+            s += v === undefined ? '<undefined>' : typeof v === 'string' ? v : regoString(v);
           }
         }
         return s;
@@ -900,7 +902,7 @@ export class BodyCompiler {
   private call(t: Term & { t: 'call' }, B: Set<number>): TermC {
     const r = this.resolveFn(t);
     if (!r) throw new PolicyError('rego_type_error', `undefined function ${t.fn}`, t.loc);
-    if (t.args.length !== r.arity) {
+    if (t.args.length !== r.arity && r.arity >= 0) {
       throw new PolicyError('rego_type_error', `${t.fn}: arity mismatch\n\thave: ${t.args.length} arguments\n\twant: ${r.arity} arguments`, t.loc);
     }
     const key = r.key;
@@ -925,6 +927,18 @@ export class BodyCompiler {
       return impl(args, c, loc);
     };
     const cs = t.args.map((a) => this.term(a, B));
+    if (r.builtin?.relation) {
+      const all = genAll(cs.map(toGen));
+      return {
+        gen: (f, k) =>
+          all(f, (args) => {
+            const vs = invoke(args, f.c, loc);
+            if (!Array.isArray(vs)) return false;
+            for (const v of vs) if (k(v)) return true;
+            return false;
+          }),
+      };
+    }
     if (cs.every((c) => 'get' in c)) {
       const gs = cs.map((c) => (c as { get: Getter }).get);
       const n = gs.length;
@@ -1039,6 +1053,33 @@ export function chain(parts: Compiled[]): Step {
     }
   }
   return tail;
+}
+
+/** Element pairs of two composite literals of the same shape (arrays by index, objects by constant key). */
+function splitPairs(a: Term, b: Term): Array<[Term, Term]> | null {
+  if (a.t === 'array' && b.t === 'array') {
+    if (a.items.length !== b.items.length) return null;
+    return a.items.map((x, i) => [x, b.items[i]!]);
+  }
+  if (a.t === 'object' && b.t === 'object' && a.items.length === b.items.length) {
+    const out: Array<[Term, Term]> = [];
+    for (const [ka, va] of a.items) {
+      if (!isConstTerm(ka)) return null;
+      const hit = b.items.find(([kb]) => isConstTerm(kb) && equal(constOf(ka), constOf(kb)));
+      if (!hit) return null;
+      out.push([va, hit[1]]);
+    }
+    return out;
+  }
+  return null;
+}
+
+function constOf(t: Term): Value {
+  if (t.t === 'scalar') return t.v;
+  if (t.t === 'array') return t.items.map(constOf);
+  if (t.t === 'set') return new RSet(t.items.map(constOf));
+  if (t.t === 'object') return makeObj(t.items.map(([k, v]) => [constOf(k), constOf(v)]));
+  return null;
 }
 
 function isConstTerm(t: Term): boolean {

@@ -9,6 +9,10 @@ export class Scope {
   readonly names = new Map<string, number>();
   readonly own = new Set<number>();
   readonly children: Scope[] = [];
+  /** Index of the expression that declares a name with `:=` or `some` (closures before it do not see it). */
+  readonly declIndex = new Map<string, number>();
+  /** Index of the expression whose closures are being resolved. */
+  cursor = Infinity;
   constructor(
     readonly parent: Scope | null,
     readonly slots: { n: number },
@@ -21,6 +25,15 @@ export class Scope {
   }
   lookup(name: string): number | undefined {
     return this.names.get(name) ?? this.parent?.lookup(name);
+  }
+  /** Lookup from a nested closure: a name declared by a later expression is not visible yet. */
+  lookupFromChild(name: string): number | undefined {
+    const s = this.names.get(name);
+    if (s !== undefined) {
+      const d = this.declIndex.get(name);
+      if (d === undefined || d < this.cursor) return s;
+    }
+    return this.parent?.lookupFromChild(name);
   }
   fresh(): number {
     const s = this.slots.n++;
@@ -87,7 +100,14 @@ export class Resolver {
     const scope = new Scope(parent, this.counter);
     parent?.children.push(scope);
     const declared = new Set<string>(predeclared.map((t) => (t.t === 'var' ? t.name : '')));
-    for (const e of body) this.collectDeclared(e, declared);
+    body.forEach((e, i) => {
+      const mine = new Set<string>();
+      this.collectDeclared(e, mine);
+      for (const n of mine) {
+        declared.add(n);
+        if (!scope.declIndex.has(n)) scope.declIndex.set(n, i);
+      }
+    });
     const occ: Term[] = [...predeclared];
     for (const t of extra) namesInTerm(t, occ);
     for (const e of body) this.namesInExpr(e, occ);
@@ -96,8 +116,13 @@ export class Resolver {
       this.bindName(v, scope, declared);
     }
     // Nested closures see this scope.
+    scope.cursor = Infinity;
     for (const t of extra) this.nested(t, scope);
-    for (const e of body) this.nestedExpr(e, scope);
+    body.forEach((e, i) => {
+      scope.cursor = i;
+      this.nestedExpr(e, scope);
+    });
+    scope.cursor = Infinity;
     return scope;
   }
 
@@ -107,10 +132,10 @@ export class Resolver {
       this.slots.set(v, scope.fresh());
       return;
     }
-    if (this.isRootName(v.name) && !scope.lookup(v.name) && !declared.has(v.name)) return;
+    if (this.isRootName(v.name) && scope.parent?.lookupFromChild(v.name) === undefined && !scope.names.has(v.name) && !declared.has(v.name)) return;
     let s = scope.names.get(v.name);
     if (s === undefined) {
-      const outer = declared.has(v.name) ? undefined : scope.parent?.lookup(v.name);
+      const outer = declared.has(v.name) ? undefined : scope.parent?.lookupFromChild(v.name);
       s = outer ?? scope.fresh();
       scope.names.set(v.name, s);
     }

@@ -4,7 +4,7 @@
 
 import type { Rule, Term } from '../ast.js';
 import { PolicyError } from '../errors.js';
-import type { Ctx, Frame, Getter, Step } from '../eval/runtime.js';
+import type { Ctx, Frame, Gen, Getter, Step } from '../eval/runtime.js';
 import type { Location } from '../source.js';
 import { ObjBuilder, RSet, type Value, equal } from '../value.js';
 import { BodyCompiler, type CompileEnv } from './body.js';
@@ -15,6 +15,8 @@ interface Clause {
   run: Step;
   /** null → the rule's value is `true`. */
   value: Getter | null;
+  /** Set instead of `value` when the head value itself enumerates (`q := xs[_]`). */
+  valueGen: Gen | null;
   /** The value when it is a constant (lets evaluation stop at the first solution). */
   constant: boolean;
 }
@@ -77,11 +79,16 @@ function compileDef(rule: Rule, staticLen: number, envFor: (r: Resolver) => Comp
   const run = bc.body(rule.body, B);
   const keyGetters = keys.map((k) => bc.getter(k, B));
   const member = memberTerm ? bc.getter(memberTerm, B) : null;
-  clauses.push({ run, value: rule.head.value ? bc.getter(rule.head.value, B) : null, constant: isConst(rule.head.value) });
+  const headValue = (t: Term | null, HB: Set<number>): Pick<Clause, 'value' | 'valueGen'> => {
+    if (!t) return { value: null, valueGen: null };
+    const tc = bc.term(t, HB);
+    return 'get' in tc ? { value: tc.get, valueGen: null } : { value: null, valueGen: tc.gen };
+  };
+  clauses.push({ run, ...headValue(rule.head.value, B), constant: isConst(rule.head.value) });
   for (const e of rule.elses) {
     const EB = new Set(argB);
     const erun = e.body.length ? bc.body(e.body, EB) : (_f: Frame, k: () => boolean) => k();
-    clauses.push({ run: erun, value: e.value ? bc.getter(e.value, EB) : null, constant: isConst(e.value) });
+    clauses.push({ run: erun, ...headValue(e.value, EB), constant: isConst(e.value) });
   }
   return { rule, nslots: resolver.counter.n, argPats, clauses, keys: keyGetters, member };
 }
@@ -108,14 +115,22 @@ function evalDef(d: Def, c: Ctx, args: Value[] | null, msg: string): Value | und
     let found = false;
     const value = cl.value;
     const constant = cl.constant;
-    cl.run(f, () => {
-      const v = value === null ? true : value(f);
-      if (v === undefined) return false;
+    const gen = cl.valueGen;
+    const take = (v: Value): boolean => {
       found = true;
       if (out === undefined) out = v;
       else if (!equal(out, v)) throw conflict(msg, d.rule.loc);
       return constant;
-    });
+    };
+    cl.run(
+      f,
+      gen !== null
+        ? () => gen(f, take)
+        : () => {
+            const v = value === null ? true : value(f);
+            return v === undefined ? false : take(v);
+          },
+    );
     if (found) return out;
   }
   return undefined;
@@ -126,19 +141,10 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
   const defaults = node.rules.filter((r) => r.isDefault);
   const kind = node.kind!;
   const defs = rules.map((r) => compileDef(r, staticLenOf(r), envFor(r), isRootNameFor(r), kind === 'set' || kind === 'object'));
-  let defaultValue: Value | undefined;
   if (defaults.length > 1) throw new PolicyError('rego_type_error', `multiple default rules data.${node.path.join('.')} found`, defaults[1]!.loc);
-  if (defaults.length) {
-    const d = compileDef(defaults[0]!, staticLenOf(defaults[0]!), envFor(defaults[0]!), isRootNameFor(defaults[0]!), false);
-    // A default's value is a constant term; evaluate it once with an empty frame.
-    const cl = d.clauses[0]!;
-    let v: Value | undefined;
-    cl.run({ s: new Array(d.nslots), c: null as unknown as Ctx }, () => {
-      v = cl.value ? cl.value({ s: new Array(d.nslots), c: null as unknown as Ctx }) : true;
-      return true;
-    });
-    defaultValue = v;
-  }
+  // A default's value may be a comprehension over data, so it is evaluated per evaluation, when needed.
+  const defDef = defaults.length ? compileDef(defaults[0]!, staticLenOf(defaults[0]!), envFor(defaults[0]!), isRootNameFor(defaults[0]!), false) : null;
+  const defaultOf = (c: Ctx): Value | undefined => (defDef ? evalDef(defDef, c, null, '') : undefined);
 
   if (kind === 'function') {
     const msg = 'functions must not produce multiple outputs for same inputs';
@@ -150,7 +156,7 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
         if (result === undefined) result = v;
         else if (!equal(result, v)) throw conflict(msg, d.rule.loc);
       }
-      return result === undefined ? defaultValue : result;
+      return result === undefined ? defaultOf(c) : result;
     };
     return;
   }
@@ -165,7 +171,7 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
         if (result === undefined) result = v;
         else if (!equal(result, v)) throw conflict(msg, d.rule.loc);
       }
-      return result === undefined ? defaultValue : result;
+      return result === undefined ? defaultOf(c) : result;
     };
     return;
   }
