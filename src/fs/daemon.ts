@@ -109,7 +109,33 @@ export class Daemon implements DaemonView {
     });
     fs.writeFileSync(path.join(c.runtimeDir, 'daemon.pid'), `${process.pid}\n`);
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.stop(`signal ${sig}`).then(() => process.exit(0)));
+    process.on('SIGHUP', () => void this.reload().catch(() => {}));
     notifySystemd('READY=1');
+  }
+
+  /**
+   * Reloads config and policies atomically: both are loaded and validated first, then
+   * swapped. A bad config or policy is rejected and the running one stays. Mount changes
+   * need a restart (they are reported, not applied).
+   */
+  async reload(): Promise<{ policyHash: string; mode: string; restartNeeded: string[] }> {
+    const { loadConfig } = await import('../config/index.js');
+    try {
+      const next = this.config.file === '<defaults>' ? this.config : loadConfig(this.config.file);
+      const policy = await loadPolicyBundle(next.policy.path, { entrypoint: next.policy.entrypoint, engine: next.policy.engine });
+      const restartNeeded = JSON.stringify(next.mounts) === JSON.stringify(this.config.mounts) ? [] : ['mounts'];
+      this.config = { ...next, mounts: this.config.mounts };
+      this.policy = policy;
+      this.audit.append({ kind: 'config_reloaded', details: { config: next.file, mode: next.mode, restartNeeded } });
+      this.audit.append({ kind: 'policy_loaded', bundle_hash: policy.hash, details: { source: policy.source, engine: policy.engine } });
+      this.log.info({ policy: policy.hash, mode: next.mode }, 'reloaded');
+      return { policyHash: policy.hash, mode: next.mode, restartNeeded };
+    } catch (e) {
+      const message = `reload rejected, still running the previous config and policy: ${(e as Error).message}`;
+      this.noteError(message);
+      this.audit.append({ kind: 'policy_rejected', reasoning: message });
+      throw new Error(message);
+    }
   }
 
   isAdmin(uid: number, gid: number): boolean {

@@ -76,6 +76,7 @@ export function renderDenial(d: Denial): string {
     lines.push('  how to proceed:');
     for (const a of d.alternatives) lines.push(`    - ${a}`);
   }
-  lines.push(`  request an exception: ${d.exception_command}`);
+  // Policies usually list the exception command among the alternatives already.
+  if (!d.alternatives.some((a) => a.includes('exception request'))) lines.push(`  request an exception: ${d.exception_command}`);
   return lines.join('\n');
 }

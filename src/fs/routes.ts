@@ -22,6 +22,18 @@ export function controlRoutes(d: Daemon): Route[] {
     },
     {
       method: 'POST',
+      path: '/v1/reload',
+      admin: true,
+      handle: async () => {
+        try {
+          return { json: { reloaded: true, ...(await d.reload()) } };
+        } catch (e) {
+          return { status: 422, json: { reloaded: false, error: (e as Error).message } };
+        }
+      },
+    },
+    {
+      method: 'POST',
       path: '/v1/stop',
       admin: true,
       handle: () => {

@@ -48,3 +48,17 @@ export function register(program: Command): void {
     process.stdout.write(opts.json ? JSON.stringify({ stopped: true, pid: answer.pid }) + '\n' : `stopped lacuna-fs (pid ${answer.pid})\n`);
   });
 }
+
+export function registerReload(program: Command): void {
+  configOption(
+    program
+      .command('reload')
+      .description('reload config and policies atomically; a bad one is rejected and the running one stays')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: { config?: string; json?: boolean }) => {
+    const config = loadCliConfig(opts.config);
+    const r = await controlCall(() => callControl<{ policyHash: string; mode: string; restartNeeded: string[] }>(controlSocketPath(config.runtimeDir), 'POST', '/v1/reload'));
+    if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+    else process.stdout.write(`reloaded: policy ${r.policyHash.slice(0, 12)}, mode ${r.mode}${r.restartNeeded.length ? ` (restart needed for: ${r.restartNeeded.join(', ')})` : ''}\n`);
+  });
+}

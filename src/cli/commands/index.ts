@@ -1,8 +1,8 @@
 // Every subcommand, by area. Each module exports register(program); a module that is
 // missing here is a command users cannot run, so the list is checked by a test.
 import type { Command } from 'commander';
-import { register as daemon } from './daemon.js';
+import { register as daemon, registerReload } from './daemon.js';
 import { register as status } from './status.js';
 import { register as classify } from './classify.js';
 
-export const COMMANDS: Array<(program: Command) => void> = [daemon, status, classify];
+export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify];
