@@ -40,7 +40,7 @@ export interface EscalationConfig {
   /** Explicit cache directory (wins over stateDir); with neither, an in-memory cache. */
   cacheDir?: string;
   env?: NodeJS.ProcessEnv;
-  /** Preloaded layers (tests, benchmarks); created from config otherwise. */
+  /** Preloaded layers (tests, benchmarks), owned by the caller; created (and owned) from config otherwise. */
   layers?: { embeddings?: EmbeddingLayer; llm?: LlmLayer };
 }
 
@@ -115,6 +115,9 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
     l2: { runs: 0, cacheHits: 0, overBudget: 0, errors: 0 },
     l3: { asked: 0, cacheHits: 0, answered: 0, fallbacks: {} },
   };
+  // Load the model now, not on the first file: a cold start (worker + session, ~1 s) would
+  // otherwise blow the latency budget of the first escalations.
+  embeddings?.ready().catch(() => undefined);
   const skip = (why: string): undefined => {
     st.skipped[why] = (st.skipped[why] ?? 0) + 1;
     return undefined;
@@ -215,7 +218,8 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
     },
     stats: () => structuredClone(st),
     async close() {
-      await embeddings?.close();
+      // Only what this escalation created: a layer passed in may serve other users.
+      if (!config.layers?.embeddings) await embeddings?.close();
       await cache.close();
     },
   };
