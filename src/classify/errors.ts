@@ -13,8 +13,10 @@ export class ClassifyError extends Error {
 }
 
 /** Wraps an error thrown by the native addon (which carries `code`) into a ClassifyError. */
-export function fromNative(err: unknown, fallbackCode = 'scanner_error'): ClassifyError {
+export function fromNative(err: unknown, fallbackCode = 'scanner_error'): Error {
   if (err instanceof ClassifyError) return err;
+  // Argument checks at the native boundary are programming errors: keep them TypeErrors.
+  if (err instanceof TypeError && (err as { code?: unknown }).code === undefined) return err;
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const code = typeof e?.code === 'string' ? e.code : fallbackCode;
   const message = typeof e?.message === 'string' ? e.message : String(err);
