@@ -73,7 +73,10 @@ export function maskIdentifiers(text: string, masked: Record<string, number> = {
 export function prepareForLlm(content: string | Buffer, findings: Finding[], maxBytes: number): MaskResult {
   const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   const truncated = buf.length > maxBytes;
-  const text = buf.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  // Cut, then drop the token the cut went through: half an email or half a card number would
+  // no longer match its mask pattern and would leak.
+  let text = buf.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  if (truncated) text = text.replace(/\S+$/, '');
   const withhold = new Map<number, Set<string>>();
   for (const f of findings) {
     if (f.category !== 'pii' && f.category !== 'secret') continue;
@@ -90,5 +93,8 @@ export function prepareForLlm(content: string | Buffer, findings: Finding[], max
     withheldLines++;
     return `[line withheld: ${[...types].sort().join(', ')}]`;
   });
-  return { text: maskIdentifiers(lines.join('\n'), masked), masked, withheldLines, truncated };
+  let out = maskIdentifiers(lines.join('\n'), masked);
+  // Placeholders can be longer than what they replace; the byte bound holds for what is sent.
+  if (Buffer.byteLength(out) > maxBytes) out = Buffer.from(out).subarray(0, maxBytes).toString('utf8').replace(/\uFFFD$/, '');
+  return { text: out, masked, withheldLines, truncated };
 }
