@@ -15,6 +15,7 @@ import { loadPolicyBundle, type PolicyBundle } from '../policy/index.js';
 import { startControlServer, controlSocketPath } from '../control/index.js';
 import { groupsOf, userName } from './callers.js';
 import { makeDispatch } from './dispatch.js';
+import { ExceptionStore } from './exceptions.js';
 import { Governor } from './governor.js';
 import { FuseMount, prepareMountpoint } from './mount.js';
 import { fuseBinding } from './native.js';
@@ -40,9 +41,11 @@ export class Daemon implements DaemonView {
   lineage!: LineageStore;
   audit!: AuditLog;
   policy!: PolicyBundle;
+  exceptions!: ExceptionStore;
   lastErrors: Array<{ time: string; message: string }> = [];
   private control: { close(): Promise<void> } | undefined;
   private stopping: Promise<void> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(public config: Config) {
     this.log = pino({ level: config.log.level, base: { service: 'lacuna-fs' } }, pino.destination({ dest: 2, sync: true }));
@@ -80,12 +83,17 @@ export class Daemon implements DaemonView {
       maxScanBytes: c.classify.maxScanBytes,
     }) as ClassifierPort;
     this.lineage = await openLineage(path.join(c.stateDir, 'lineage'));
+    this.exceptions = new ExceptionStore(path.join(c.stateDir, 'exceptions.json'), this.audit);
     this.governor = new Governor(
       () => this.config,
       () => this.policy as PolicyPort,
       this.lineage as unknown as LineagePort,
       this.audit as unknown as AuditPort,
+      this.exceptions,
     );
+    // Expired exceptions stop matching at once; the sweep records the expiry in the audit log.
+    this.sweepTimer = setInterval(() => this.exceptions.sweep(), 5000);
+    this.sweepTimer.unref();
 
     const binding = fuseBinding();
     for (const m of c.mounts) {
@@ -139,10 +147,12 @@ export class Daemon implements DaemonView {
   }
 
   isAdmin(uid: number, gid: number): boolean {
-    if (uid === 0) return true;
-    const a = this.config.admins;
-    if (a.users.includes(userName(uid))) return true;
-    return groupsOf(uid, gid).some((g) => a.groups.includes(g));
+    return uid === 0 || inSet(this.config.admins, uid, gid);
+  }
+
+  /** Approvers are the configured approvers plus the admins. */
+  isApprover(uid: number, gid: number): boolean {
+    return this.isAdmin(uid, gid) || inSet(this.config.approvers, uid, gid);
   }
 
   /** Idempotent: a second call waits for the first. */
@@ -155,6 +165,7 @@ export class Daemon implements DaemonView {
     this.log.info({ reason }, 'stopping');
     notifySystemd('STOPPING=1');
     await this.control?.close();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const m of this.mounts) {
       const clean = await m.fuse.unmount();
       if (!clean) this.noteError(`${m.view.config.mountpoint}: in-flight operations did not finish in time; detached anyway`);
@@ -174,6 +185,11 @@ export class Daemon implements DaemonView {
   statusJson(): unknown {
     return buildStatus(this);
   }
+}
+
+function inSet(set: { users: string[]; groups: string[] }, uid: number, gid: number): boolean {
+  if (set.users.includes(userName(uid))) return true;
+  return groupsOf(uid, gid).some((g) => set.groups.includes(g));
 }
 
 /** sd_notify through systemd-notify (the unit sets NotifyAccess=all for it). */

@@ -96,7 +96,8 @@ export class Governor {
 
     let decision: Decision;
     try {
-      decision = policy.decide(input, { lacuna: { exceptions } });
+      // Matching exceptions are in the input; the per-call data merge is skipped when there are none.
+      decision = exceptions.length ? policy.decide(input, { lacuna: { exceptions } }) : policy.decide(input);
     } catch (e) {
       this.stats.policyErrors++;
       this.lastError = `policy evaluation failed: ${(e as Error).message}`;

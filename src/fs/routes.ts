@@ -1,11 +1,77 @@
 // The daemon's control-socket endpoints (docs/API.md). Each one reads the daemon's
 // state; `why` answers only about the caller's own denials.
 import type { Route } from '../control/index.js';
+import { ControlError } from '../control/index.js';
+import { userName } from './callers.js';
 import { renderDenial } from './denials.js';
+import { ExceptionError } from './exceptions.js';
 import type { Daemon } from './daemon.js';
 
+/** Runs an exception-store call, turning its errors into HTTP statuses. */
+function guarded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ExceptionError) throw new ControlError(e.status, e.message);
+    throw e;
+  }
+}
+
+function field(body: unknown, name: string): string | undefined {
+  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return v === undefined || v === null ? undefined : String(v);
+}
+
 export function controlRoutes(d: Daemon): Route[] {
+  const who = (peer: { uid: number }) => ({ user: userName(peer.uid), uid: peer.uid });
+  const requireApprover = (peer: { uid: number; gid: number }) => {
+    if (!d.isApprover(peer.uid, peer.gid)) throw new ControlError(403, `${userName(peer.uid)} is not an approver (config: approvers / admins)`);
+  };
   return [
+    {
+      method: 'GET',
+      path: '/v1/exceptions',
+      // Approvers see every exception; everybody else sees their own.
+      handle: ({ peer }) => ({ json: { exceptions: d.exceptions.list(d.isApprover(peer.uid, peer.gid) ? {} : { uid: peer.uid }) } }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/exceptions',
+      handle: ({ peer, body }) => ({
+        status: 201,
+        json: guarded(() =>
+          d.exceptions.request(who(peer), { path: field(body, 'path') ?? '', dest: field(body, 'dest') ?? '', justification: field(body, 'justification') ?? '', ttl: field(body, 'ttl') }),
+        ),
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/exceptions/approve',
+      handle: ({ peer, body }) => {
+        requireApprover(peer);
+        return { json: guarded(() => d.exceptions.approve(who(peer), field(body, 'id') ?? '', field(body, 'ttl'))) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/exceptions/deny',
+      handle: ({ peer, body }) => {
+        requireApprover(peer);
+        return { json: guarded(() => d.exceptions.deny(who(peer), field(body, 'id') ?? '', field(body, 'reason') ?? '')) };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/exceptions/revoke',
+      handle: ({ peer, body }) =>
+        guarded(() => {
+          const id = field(body, 'id') ?? '';
+          const rec = d.exceptions.get(id);
+          // The requester may withdraw their own; approvers may revoke any.
+          if (rec.requested_uid !== peer.uid) requireApprover(peer);
+          return { json: d.exceptions.revoke(who(peer), id, field(body, 'reason') ?? '') };
+        }),
+    },
     {
       method: 'GET',
       path: '/v1/status',

@@ -4,5 +4,7 @@ import type { Command } from 'commander';
 import { register as daemon, registerReload } from './daemon.js';
 import { register as status } from './status.js';
 import { register as classify } from './classify.js';
+import { register as lineage } from './lineage.js';
+import { register as exception } from './exception.js';
 
-export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify];
+export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception];
