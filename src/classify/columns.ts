@@ -59,7 +59,10 @@ export function columnEvidence(head: Buffer, dict: ColumnDictionary, path?: stri
     if (n >= 2 && (!best || n > best.n)) best = { d, n };
   }
   if (!best) return undefined;
-  const cells = splitRow(header, best.d).map(normaliseHeader);
+  const raw = splitRow(header, best.d);
+  // Column names are short; a "cell" that is a clause of a sentence means this is prose.
+  if (raw.some((c) => c.trim().length > 48 || c.trim().split(/\s+/).length > 4)) return undefined;
+  const cells = raw.map(normaliseHeader);
   // A header row is mostly words; a numeric first row means there is no header.
   const wordy = cells.filter((c) => /^[a-z_][a-z0-9_]*$/.test(c)).length;
   if (wordy < Math.ceil(cells.length * 0.6)) return undefined;
@@ -69,7 +72,7 @@ export function columnEvidence(head: Buffer, dict: ColumnDictionary, path?: stri
     if (l.trim() === '') continue;
     dataRows++;
     const n = splitRow(l, best.d).length;
-    if (Math.abs(n - best.n) <= 1) consistent++;
+    if (n === best.n) consistent++;
   }
   // Prose with commas is not a table: most rows must have the header's field count.
   if (dataRows > 0 && consistent < dataRows * 0.8) return undefined;
