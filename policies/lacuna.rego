@@ -63,7 +63,18 @@ write_actions := {"create", "open_write", "write", "truncate", "rename", "link",
 
 content_findings := object.get(input.source, ["content", "findings"], [])
 
-content_categories := {f.category | some f in content_findings; f.count > 0}
+# Cheap guards first: most writes carry no findings, so the sorted type lists are rarely built.
+has_pii if {
+	some f in content_findings
+	f.category == "pii"
+	f.count > 0
+}
+
+has_secret if {
+	some f in content_findings
+	f.category == "secret"
+	f.count > 0
+}
 
 pii_types := sort({f.type | some f in content_findings; f.category == "pii"; f.count > 0})
 
@@ -78,8 +89,8 @@ aggregate_downgrade if {
 	input.source.lineage.aggregate == true
 	tier != "PUBLIC"
 	input.source.content != null
-	not "pii" in content_categories
-	not "secret" in content_categories
+	not has_pii
+	not has_secret
 	count(input.source.tags) > 0
 	every t in input.source.tags {
 		downgradable(t)
@@ -150,7 +161,7 @@ denials contains d if {
 }
 
 denials contains d if {
-	count(pii_types) > 0
+	has_pii
 	not governed
 	d := {
 		"id": "pii-in-content",
@@ -161,7 +172,7 @@ denials contains d if {
 }
 
 denials contains d if {
-	count(secret_types) > 0
+	has_secret
 	not governed
 	d := {
 		"id": "secret-in-content",

@@ -3,11 +3,23 @@
 import { compare, equal } from '../value.js';
 import { type BuiltinTable, def } from './types.js';
 
+import type { Value } from '../value.js';
+
+function cmp(a: Value, b: Value): number {
+  // Numbers and strings compare natively; everything else by OPA's total order.
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  return compare(a, b);
+}
+
+const OPS: Array<[string, (a: Value, b: Value) => boolean]> = [
+  ['equal', (a, b) => a === b || equal(a, b)],
+  ['neq', (a, b) => a !== b && !equal(a, b)],
+  ['lt', (a, b) => cmp(a, b) < 0],
+  ['lte', (a, b) => cmp(a, b) <= 0],
+  ['gt', (a, b) => cmp(a, b) > 0],
+  ['gte', (a, b) => cmp(a, b) >= 0],
+];
+
 export function register(t: BuiltinTable): void {
-  def(t, 'equal', 2, ([a, b]) => equal(a!, b!));
-  def(t, 'neq', 2, ([a, b]) => !equal(a!, b!));
-  def(t, 'lt', 2, ([a, b]) => compare(a!, b!) < 0);
-  def(t, 'lte', 2, ([a, b]) => compare(a!, b!) <= 0);
-  def(t, 'gt', 2, ([a, b]) => compare(a!, b!) > 0);
-  def(t, 'gte', 2, ([a, b]) => compare(a!, b!) >= 0);
+  for (const [name, op] of OPS) t.set(name, { name, arity: 2, fn: ([a, b]) => op(a!, b!), fn2: op, pure: true });
 }

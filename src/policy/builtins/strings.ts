@@ -186,10 +186,29 @@ export function sprintf(format: string, args: Value[]): string {
   let out = '';
   let ai = 0;
   for (let i = 0; i < format.length; i++) {
-    const ch = format[i]!;
-    if (ch !== '%') {
-      out += ch;
-      continue;
+    const pct = format.indexOf('%', i);
+    if (pct < 0) {
+      out += format.slice(i);
+      break;
+    }
+    if (pct > i) out += format.slice(i, pct);
+    i = pct;
+    // Fast path: a bare %s / %v / %d of a string or number.
+    const v0 = format.charCodeAt(i + 1);
+    if ((v0 === 115 || v0 === 118 || v0 === 100) && ai < args.length) {
+      const a = args[ai]!;
+      if (typeof a === 'string' && v0 !== 100) {
+        out += a;
+        ai++;
+        i++;
+        continue;
+      }
+      if (typeof a === 'number' && Number.isInteger(a)) {
+        out += numberText(a);
+        ai++;
+        i++;
+        continue;
+      }
     }
     let j = i + 1;
     let flags = '';

@@ -13,6 +13,8 @@ export interface Builtin {
   pure?: boolean;
   /** A relation (like walk): `fn` returns an array whose elements are enumerated as separate results. */
   relation?: boolean;
+  /** Two-argument form that never throws (comparisons), called without an argument array. */
+  fn2?: (a: Value, b: Value) => Value | undefined;
 }
 
 export type BuiltinTable = Map<string, Builtin>;

@@ -28,6 +28,10 @@ type Compiled = { test: Test } | { step: Step };
 type TermC = { get: Getter } | { gen: Gen };
 
 const TRUE_K = (): boolean => true;
+const RET_TRUE = TRUE_K;
+
+/** A body made only of deterministic steps carries a direct test (at most one solution). */
+export type DetStep = Step & { test?: Test };
 
 function unsafe(name: string, loc: Location): PolicyError {
   return new PolicyError('rego_unsafe_var_error', `var ${name} is unsafe`, loc);
@@ -647,6 +651,23 @@ export class BodyCompiler {
         return { get: () => v };
       }
       const n = gs.length;
+      // Objects with constant string keys (the common `{"allow": x, ...}`) are built directly.
+      if (t.t === 'object' && t.items.every(([k]) => k.t === 'scalar' && typeof k.v === 'string')) {
+        const keys = t.items.map(([k]) => (k as { v: string }).v);
+        const vg = t.items.map((_, i) => gs[2 * i + 1]!);
+        const m = keys.length;
+        return {
+          get: (f) => {
+            const o: Record<string, Value> = {};
+            for (let i = 0; i < m; i++) {
+              const v = vg[i]!(f);
+              if (v === undefined) return undefined;
+              o[keys[i]!] = v;
+            }
+            return o;
+          },
+        };
+      }
       return {
         get: (f) => {
           const vals: Value[] = new Array(n);
@@ -951,6 +972,21 @@ export class BodyCompiler {
           },
         };
       }
+      if (n === 2 && r.builtin?.fn2) {
+        // Operators (`==`, `<`, `+` …): no argument array, no mock lookup unless `with` mocked something.
+        const g0 = gs[0]!;
+        const g1 = gs[1]!;
+        const fn2 = r.builtin.fn2;
+        return {
+          get: (f) => {
+            const a = g0(f);
+            if (a === undefined) return undefined;
+            const b = g1(f);
+            if (b === undefined) return undefined;
+            return f.c.mocks === null ? fn2(a, b) : invoke([a, b], f.c, loc);
+          },
+        };
+      }
       if (n === 2) {
         const g0 = gs[0]!;
         const g1 = gs[1]!;
@@ -1025,6 +1061,28 @@ function genAll(gens: Gen[]): (f: Frame, k: (vals: Value[]) => boolean) => boole
 
 /** Joins compiled expressions into one step; runs of tests become one loop. */
 export function chain(parts: Compiled[]): Step {
+  const det = parts.every((p) => 'test' in p);
+  if (det) {
+    // Only deterministic steps: one loop, marked so callers can skip continuation closures.
+    const tests = parts.map((p) => (p as { test: Test }).test);
+    const n = tests.length;
+    let run: Step;
+    if (n === 0) run = (_f, k) => k();
+    else if (n === 1) {
+      const t0 = tests[0]!;
+      run = (f, k) => (t0(f) ? k() : false);
+    } else if (n === 2) {
+      const t0 = tests[0]!;
+      const t1 = tests[1]!;
+      run = (f, k) => (t0(f) && t1(f) ? k() : false);
+    } else
+      run = (f, k) => {
+        for (let j = 0; j < n; j++) if (!tests[j]!(f)) return false;
+        return k();
+      };
+    (run as DetStep).test = n === 0 ? () => true : (f) => run(f, RET_TRUE);
+    return run;
+  }
   let tail: Step = (_f, k) => k();
   for (let i = parts.length - 1; i >= 0; ) {
     const p = parts[i]!;

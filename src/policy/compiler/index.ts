@@ -13,6 +13,7 @@ import { RObj, type Value, fromJS, isObj } from '../value.js';
 import { BodyCompiler, type CompileEnv, staticRef } from './body.js';
 import { Resolver } from './resolve.js';
 import { compileNode } from './rules.js';
+import { markStatic } from './static.js';
 import { type RuleKind, TreeNode, dataAt } from './tree.js';
 
 export interface QueryRow {
@@ -148,11 +149,29 @@ export function compile(modules: Module[], baseData: unknown = {}, builtins: Bui
     }
   }
   if (errors.length) throw PolicyError.collect(errors);
+  markStatic(nodes, { root, builtins, moduleEnv: (i) => envs[i]! });
 
   const data = fromJS(baseData);
   const nodeCount = nodes.length;
-  const context = (input: Value | undefined, extra?: Value, opts?: Partial<EvalOptions>): Ctx =>
-    new Ctx(nodeCount, input, extra === undefined ? data : mergeData(data, extra), null, null, { strict: false, ...opts });
+  // Input-independent rule values, per data document and strictness (see static.ts).
+  const shared = new WeakMap<object, Array<Array<Value | undefined> | undefined>>();
+  const sharedFor = (d: Value, strict: boolean): Array<Value | undefined> | null => {
+    if (typeof d !== 'object' || d === null) return null;
+    let pair = shared.get(d);
+    if (!pair) shared.set(d, (pair = []));
+    const i = strict ? 1 : 0;
+    return (pair[i] ??= new Array(nodeCount));
+  };
+  const NONSTRICT: EvalOptions = { strict: false };
+  const STRICT: EvalOptions = { strict: true };
+  const context = (input: Value | undefined, extra?: Value, opts?: Partial<EvalOptions>): Ctx => {
+    const o = opts === undefined ? NONSTRICT : opts.nowNs === undefined ? (opts.strict ? STRICT : NONSTRICT) : { strict: false, ...opts };
+    const d = extra === undefined ? data : mergeData(data, extra);
+    const c = new Ctx(nodeCount, input, d, null, null, o);
+    // Extra data is merged afresh per call, so only the bundle's own data gets a shared cache.
+    if (extra === undefined) c.shared = sharedFor(d, o.strict) as typeof c.shared;
+    return c;
+  };
 
   return {
     root,

@@ -7,7 +7,7 @@ import { PolicyError } from '../errors.js';
 import type { Ctx, Frame, Gen, Getter, Step } from '../eval/runtime.js';
 import type { Location } from '../source.js';
 import { ObjBuilder, RSet, type Value, equal } from '../value.js';
-import { BodyCompiler, type CompileEnv } from './body.js';
+import { BodyCompiler, type CompileEnv, type DetStep } from './body.js';
 import { Resolver } from './resolve.js';
 import type { TreeNode } from './tree.js';
 
@@ -93,23 +93,35 @@ function compileDef(rule: Rule, staticLen: number, envFor: (r: Resolver) => Comp
   return { rule, nslots: resolver.counter.n, argPats, clauses, keys: keyGetters, member };
 }
 
+const RET_TRUE = (): boolean => true;
+
 function conflict(msg: string, loc: Location): PolicyError {
   return new PolicyError('eval_conflict_error', msg, loc);
 }
 
 /** Evaluates a def's clause chain; returns its value or undefined. `args` for functions. */
 function evalDef(d: Def, c: Ctx, args: Value[] | null, msg: string): Value | undefined {
-  for (const cl of d.clauses) {
-    const f: Frame = { s: new Array(d.nslots), c };
-    if (args) {
-      let ok = true;
-      for (let i = 0; i < d.argPats.length; i++) {
-        if (!d.argPats[i]!(f, args[i]!)) {
-          ok = false;
-          break;
-        }
-      }
-      if (!ok) return undefined;
+  // One frame serves every clause of the chain: each clause writes a slot before reading it,
+  // and the argument slots are bound once.
+  const f: Frame = { s: new Array(d.nslots), c };
+  if (args) {
+    for (let i = 0; i < d.argPats.length; i++) if (!d.argPats[i]!(f, args[i]!)) return undefined;
+  }
+  const clauses = d.clauses;
+  for (let ci = 0; ci < clauses.length; ci++) {
+    const cl = clauses[ci]!;
+    // Constant head (`allow if …`, `x := "a" if …`): the first solution decides, no closure needed.
+    if (cl.constant && cl.valueGen === null) {
+      if (cl.run(f, RET_TRUE)) return cl.value === null ? true : cl.value(f);
+      continue;
+    }
+    const det = (cl.run as DetStep).test;
+    if (det !== undefined && cl.valueGen === null) {
+      // At most one solution: no conflict to check within this clause.
+      if (!det(f)) continue;
+      const v = cl.value === null ? true : cl.value(f);
+      if (v === undefined) continue;
+      return v;
     }
     let out: Value | undefined;
     let found = false;
@@ -181,6 +193,14 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
       for (const d of defs) {
         const f: Frame = { s: new Array(d.nslots), c };
         const m = d.member!;
+        const det = (d.clauses[0]!.run as DetStep).test;
+        if (det !== undefined) {
+          if (det(f)) {
+            const v = m(f);
+            if (v !== undefined) out.add(v);
+          }
+          continue;
+        }
         d.clauses[0]!.run(f, () => {
           const v = m(f);
           if (v !== undefined) out.add(v);

@@ -19,6 +19,8 @@ export class TreeNode {
   evaluate: (c: Ctx) => Value | undefined = () => undefined;
   call: FnImpl = () => undefined;
   pkgId = -1;
+  /** Value depends only on data: shared across evaluations with the same data (see static.ts). */
+  isStatic = false;
   constructor(readonly path: string[]) {}
   get isRule(): boolean {
     return this.rules.length > 0;

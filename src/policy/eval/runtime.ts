@@ -42,11 +42,14 @@ export const UNDEF = Symbol('undefined');
 export interface RuleNodeRt {
   id: number;
   path: string[];
+  isStatic: boolean;
   evaluate(c: Ctx): Value | undefined;
 }
 
 export class Ctx {
   readonly cache: Array<Value | typeof PENDING | typeof UNDEF | undefined>;
+  /** Cache of input-independent rules shared by evaluations over the same data (root contexts only). */
+  shared: Array<Value | typeof PENDING | typeof UNDEF | undefined> | null = null;
   nowNs: bigint | undefined;
   constructor(
     readonly nodes: number,
@@ -63,19 +66,20 @@ export class Ctx {
   }
 
   ruleValue(node: RuleNodeRt, loc?: Location): Value | undefined {
-    const hit = this.cache[node.id];
+    const cache = node.isStatic && this.shared !== null ? this.shared : this.cache;
+    const hit = cache[node.id];
     if (hit !== undefined) {
       if (hit === UNDEF) return undefined;
       if (hit === PENDING) throw new PolicyError('rego_recursion_error', `rule data.${node.path.join('.')} is recursive`, loc);
       return hit;
     }
-    this.cache[node.id] = PENDING;
+    cache[node.id] = PENDING;
     try {
       const v = node.evaluate(this);
-      this.cache[node.id] = v === undefined ? UNDEF : v;
+      cache[node.id] = v === undefined ? UNDEF : v;
       return v;
     } catch (e) {
-      this.cache[node.id] = undefined;
+      cache[node.id] = undefined;
       throw e;
     }
   }
@@ -95,8 +99,20 @@ export function lookupPath(v: Value | undefined, path: readonly Value[]): Value 
   return v;
 }
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 export function lookup(v: Value, k: Value): Value | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
+  if (typeof k === 'string') {
+    const ctor = (v as object).constructor;
+    if (ctor === Object || ctor === undefined) {
+      // Plain object: a direct read, checked against the prototype only when it looks inherited.
+      const x = (v as Record<string, Value>)[k];
+      if (x === undefined) return undefined;
+      if (typeof x === 'function' || k === '__proto__') return hasOwn.call(v, k) ? x : undefined;
+      return x;
+    }
+  }
   if (Array.isArray(v)) {
     if (typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < v.length) return v[k];
     return undefined;
