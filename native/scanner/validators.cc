@@ -104,7 +104,12 @@ bool ValidateCard(const Candidate& c) {
     bool amex = g.size() == 3 && g[0] == 4 && g[1] == 6 && (g[2] == 5 || g[2] == 4);
     if (!fours && !amex) return false;
   }
-  if (d.find_first_not_of(d[0]) == std::string::npos) return false;
+  // Periodic numbers (4556 4556 4556 4556, 1212...) are fillers and test patterns, not PANs.
+  for (size_t period = 1; period <= 4; ++period) {
+    bool periodic = true;
+    for (size_t i = period; i < d.size() && periodic; ++i) periodic = d[i] == d[i - period];
+    if (periodic) return false;
+  }
   if (KnownTestCards().count(d)) return false;
   return CardIssuerValid(d) && LuhnValid(d);
 }
