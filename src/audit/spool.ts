@@ -325,7 +325,8 @@ export class SpoolCursor {
         // End of this segment's complete lines: move on if a later segment exists.
         const segs = this.segments();
         const idx = segs.findIndex((s) => s.name === this.seg!.name);
-        if (idx < 0 || idx === segs.length - 1) break;
+        // Still the newest segment: nothing more yet. (idx < 0: it was trimmed under us; re-pick by seq.)
+        if (idx === segs.length - 1) break;
         await this.handle.close();
         this.handle = undefined;
         continue;

@@ -118,13 +118,23 @@ export async function startPostgres(): Promise<TestPostgres> {
       throw new Error(`${(err as Error).message}\n${log}`);
     }
   };
+  /** Signal the postmaster itself (su would not wait for it), then wait for it and su to be gone. */
   const halt = async (signal: NodeJS.Signals) => {
     const c = child;
     child = null;
-    if (!c || c.exitCode !== null) return;
-    const done = new Promise((r) => c.once('exit', r));
-    c.kill(signal);
-    await done;
+    const pid = postmasterPid(dataDir);
+    const exited = c && c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve();
+    if (pid > 0 && alive(pid)) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* gone already */
+      }
+    } else {
+      c?.kill(signal);
+    }
+    await exited;
+    for (let i = 0; i < 200 && pid > 0 && alive(pid); i++) await new Promise((r) => setTimeout(r, 25));
   };
   const killPostmaster = () => {
     // su forwards signals to its child; SIGKILL of su would orphan postgres, so signal the postmaster pid itself.
