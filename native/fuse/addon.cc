@@ -189,6 +189,34 @@ Napi::Value Release(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// stats(handle) → per-op counts, errors, latency sums and histogram buckets of one mount.
+Napi::Value Stats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "stats(handle)");
+  const OpStats &st = info[0].As<Napi::External<MountHandle>>().Data()->state.stats;
+  Napi::Object ops = Napi::Object::New(env);
+  for (int op = 0; op < S_COUNT; op++) {
+    uint64_t count = st.count[op].load(std::memory_order_relaxed);
+    if (count == 0) continue;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("count", Napi::Number::New(env, (double)count));
+    o.Set("errors", Napi::Number::New(env, (double)st.errors[op].load(std::memory_order_relaxed)));
+    o.Set("sum_ns", Napi::Number::New(env, (double)st.sumNs[op].load(std::memory_order_relaxed)));
+    Napi::Array buckets = Napi::Array::New(env, kBuckets);
+    for (int b = 0; b < kBuckets; b++) buckets.Set(b, Napi::Number::New(env, (double)st.buckets[op][b].load(std::memory_order_relaxed)));
+    o.Set("buckets", buckets);
+    ops.Set(kStatOpNames[op], o);
+  }
+  Napi::Array bounds = Napi::Array::New(env, kBuckets - 1);
+  for (int b = 0; b < kBuckets - 1; b++) bounds.Set(b, Napi::Number::New(env, (double)kBucketUpperUs[b]));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("ops", ops);
+  out.Set("bucket_upper_us", bounds);
+  out.Set("bytes_read", Napi::Number::New(env, (double)st.bytesRead.load(std::memory_order_relaxed)));
+  out.Set("bytes_written", Napi::Number::New(env, (double)st.bytesWritten.load(std::memory_order_relaxed)));
+  return out;
+}
+
 // peerCred(fd) → {pid, uid, gid}: who is on the other end of a unix socket (SO_PEERCRED).
 // The control socket identifies callers this way; a uid claimed in a request is ignored.
 Napi::Value PeerCred(const Napi::CallbackInfo &info) {
@@ -208,6 +236,7 @@ Napi::Value PeerCred(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCred", Napi::Function::New(env, PeerCred));
+  exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("reply", Napi::Function::New(env, Reply));
   exports.Set("unmount", Napi::Function::New(env, Unmount));

@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,13 @@
 #include <unordered_map>
 
 namespace lacuna {
+
+const char *const kStatOpNames[S_COUNT] = {
+    "getattr", "fgetattr", "readlink", "opendir", "readdir", "releasedir", "mknod", "mkdir", "unlink", "rmdir",
+    "symlink", "rename", "link", "chmod", "chown", "truncate", "ftruncate", "utimens", "open", "create",
+    "read", "write", "statfs", "flush", "release", "fsync", "setxattr", "getxattr", "listxattr", "removexattr",
+    "access"};
+
 namespace {
 
 MountState *State() { return static_cast<MountState *>(fuse_get_context()->private_data); }
@@ -76,6 +84,33 @@ class AsCaller {
 
 int Errno(int r) { return r == -1 ? -errno : r; }
 
+// Times one op and files it under its histogram bucket; `result` is set by the op.
+class OpTimer {
+ public:
+  explicit OpTimer(StatOp op) : op_(op), stats_(&State()->stats) { clock_gettime(CLOCK_MONOTONIC, &start_); }
+  ~OpTimer() {
+    timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    uint64_t ns = (uint64_t)(end.tv_sec - start_.tv_sec) * 1000000000ull + (uint64_t)(end.tv_nsec - start_.tv_nsec);
+    uint64_t us = ns / 1000;
+    int b = 0;
+    while (b < kBuckets - 1 && us > kBucketUpperUs[b]) b++;
+    stats_->count[op_].fetch_add(1, std::memory_order_relaxed);
+    stats_->sumNs[op_].fetch_add(ns, std::memory_order_relaxed);
+    stats_->buckets[op_][b].fetch_add(1, std::memory_order_relaxed);
+    if (result < 0) stats_->errors[op_].fetch_add(1, std::memory_order_relaxed);
+  }
+  int result = 0;
+  int Set(int r) { result = r; return r; }
+  OpTimer(const OpTimer &) = delete;
+  OpTimer &operator=(const OpTimer &) = delete;
+
+ private:
+  StatOp op_;
+  OpStats *stats_;
+  timespec start_;
+};
+
 // Asks JavaScript; returns 0 to proceed or a negative errno.
 int Ask(Request &req) { return State()->bridge->Check(req); }
 
@@ -113,7 +148,7 @@ std::string VirtualContent(const fuse_file_info *fi) {
   return it == gVirtualFiles.end() ? std::string() : it->second;
 }
 
-int op_getattr(const char *path, struct stat *st) {
+int op_getattr_impl(const char *path, struct stat *st) {
   if (IsVirtual(path)) {
     Request req;
     req.op = OP_VGETATTR;
@@ -133,7 +168,7 @@ int op_getattr(const char *path, struct stat *st) {
   return Errno(lstat(Real(path).c_str(), st));
 }
 
-int op_fgetattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
+int op_fgetattr_impl(const char *path, struct stat *st, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) {
     memset(st, 0, sizeof(*st));
     st->st_mode = S_IFREG | 0444;
@@ -145,7 +180,7 @@ int op_fgetattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
   return Errno(fstat(FdOf(fi), st));
 }
 
-int op_readlink(const char *path, char *buf, size_t size) {
+int op_readlink_impl(const char *path, char *buf, size_t size) {
   ssize_t n = readlink(Real(path).c_str(), buf, size - 1);
   if (n == -1) return -errno;
   buf[n] = 0;
@@ -159,7 +194,7 @@ struct DirHandle {
   std::string virtualPath;
 };
 
-int op_opendir(const char *path, struct fuse_file_info *fi) {
+int op_opendir_impl(const char *path, struct fuse_file_info *fi) {
   auto *h = new DirHandle();
   if (IsVirtual(path)) {
     h->virtualPath = path;
@@ -175,7 +210,7 @@ int op_opendir(const char *path, struct fuse_file_info *fi) {
   return 0;
 }
 
-int op_readdir(const char *, void *buf, fuse_fill_dir_t filler, off_t, struct fuse_file_info *fi) {
+int op_readdir_impl(const char *, void *buf, fuse_fill_dir_t filler, off_t, struct fuse_file_info *fi) {
   auto *h = reinterpret_cast<DirHandle *>(fi->fh);
   if (!h->dir) {
     Request req;
@@ -201,14 +236,14 @@ int op_readdir(const char *, void *buf, fuse_fill_dir_t filler, off_t, struct fu
   return 0;
 }
 
-int op_releasedir(const char *, struct fuse_file_info *fi) {
+int op_releasedir_impl(const char *, struct fuse_file_info *fi) {
   auto *h = reinterpret_cast<DirHandle *>(fi->fh);
   if (h->dir) closedir(h->dir);
   delete h;
   return 0;
 }
 
-int op_mknod(const char *path, mode_t mode, dev_t rdev) {
+int op_mknod_impl(const char *path, mode_t mode, dev_t rdev) {
   if (IsVirtual(path)) return -EACCES;
   int r;
   {
@@ -218,7 +253,7 @@ int op_mknod(const char *path, mode_t mode, dev_t rdev) {
   return Errno(r);
 }
 
-int op_mkdir(const char *path, mode_t mode) {
+int op_mkdir_impl(const char *path, mode_t mode) {
   if (IsVirtual(path)) return -EACCES;
   int r;
   {
@@ -229,7 +264,7 @@ int op_mkdir(const char *path, mode_t mode) {
   return Errno(r);
 }
 
-int op_unlink(const char *path) {
+int op_unlink_impl(const char *path) {
   if (IsVirtual(path)) return -EACCES;
   int r;
   {
@@ -241,7 +276,7 @@ int op_unlink(const char *path) {
   return r;
 }
 
-int op_rmdir(const char *path) {
+int op_rmdir_impl(const char *path) {
   if (IsVirtual(path)) return -EACCES;
   int r;
   {
@@ -273,7 +308,7 @@ int Governed(int op, const char *path, const char *path2, int64_t a, F &&syscall
   return r;
 }
 
-int op_symlink(const char *target, const char *linkpath) {
+int op_symlink_impl(const char *target, const char *linkpath) {
   // Check sees the link's path first and its target second.
   if (IsVirtual(linkpath)) return -EACCES;
   Request req;
@@ -291,34 +326,34 @@ int op_symlink(const char *target, const char *linkpath) {
   return r;
 }
 
-int op_rename(const char *from, const char *to) {
+int op_rename_impl(const char *from, const char *to) {
   std::string a = Real(from), b = Real(to);
   return Governed(OP_RENAME, from, to, 0, [&] { return rename(a.c_str(), b.c_str()); });
 }
 
-int op_link(const char *from, const char *to) {
+int op_link_impl(const char *from, const char *to) {
   std::string a = Real(from), b = Real(to);
   return Governed(OP_LINK, from, to, 0, [&] { return link(a.c_str(), b.c_str()); });
 }
 
-int op_chmod(const char *path, mode_t mode) {
+int op_chmod_impl(const char *path, mode_t mode) {
   if (IsVirtual(path)) return -EPERM;
   AsCaller as;
   return Errno(chmod(Real(path).c_str(), mode));
 }
 
-int op_chown(const char *path, uid_t uid, gid_t gid) {
+int op_chown_impl(const char *path, uid_t uid, gid_t gid) {
   if (IsVirtual(path)) return -EPERM;
   AsCaller as;
   return Errno(lchown(Real(path).c_str(), uid, gid));
 }
 
-int op_truncate(const char *path, off_t size) {
+int op_truncate_impl(const char *path, off_t size) {
   std::string real = Real(path);
   return Governed(OP_TRUNCATE, path, nullptr, size, [&] { return truncate(real.c_str(), size); });
 }
 
-int op_ftruncate(const char *path, off_t size, struct fuse_file_info *fi) {
+int op_ftruncate_impl(const char *path, off_t size, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) return -EACCES;
   int fd = FdOf(fi);
   Request req;
@@ -332,7 +367,7 @@ int op_ftruncate(const char *path, off_t size, struct fuse_file_info *fi) {
   return Errno(ftruncate(fd, size));
 }
 
-int op_utimens(const char *path, const struct timespec ts[2]) {
+int op_utimens_impl(const char *path, const struct timespec ts[2]) {
   if (IsVirtual(path)) return -EPERM;
   AsCaller as;
   return Errno(utimensat(AT_FDCWD, Real(path).c_str(), ts, AT_SYMLINK_NOFOLLOW));
@@ -363,7 +398,7 @@ int OpenVirtual(const char *path, struct fuse_file_info *fi) {
   return 0;
 }
 
-int op_open(const char *path, struct fuse_file_info *fi) {
+int op_open_impl(const char *path, struct fuse_file_info *fi) {
   if (IsVirtual(path)) return OpenVirtual(path, fi);
   Request req;
   req.op = OP_OPEN;
@@ -385,7 +420,7 @@ int op_open(const char *path, struct fuse_file_info *fi) {
   return 0;
 }
 
-int op_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
+int op_create_impl(const char *path, mode_t mode, struct fuse_file_info *fi) {
   if (IsVirtual(path)) return -EACCES;
   Request req;
   req.op = OP_CREATE;
@@ -408,7 +443,7 @@ int op_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
   return 0;
 }
 
-int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+int op_read_impl(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) {
     std::string content = VirtualContent(fi);
     if ((size_t)off >= content.size()) return 0;
@@ -421,7 +456,7 @@ int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_fil
 }
 
 // Zero-copy read: libfuse splices straight from the source descriptor.
-int op_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size, off_t off, struct fuse_file_info *fi) {
+int op_read_buf_impl(const char *path, struct fuse_bufvec **bufp, size_t size, off_t off, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) {
     std::string content = VirtualContent(fi);
     size_t n = (size_t)off >= content.size() ? 0 : std::min(size, content.size() - (size_t)off);
@@ -444,7 +479,7 @@ int op_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size, off_t 
   return 0;
 }
 
-int op_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+int op_write_impl(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) return -EACCES;
   int fd = FdOf(fi);
   if (BitsOf(fi) & H_INSPECT_WRITES) {
@@ -463,19 +498,19 @@ int op_write(const char *path, const char *buf, size_t size, off_t off, struct f
   return n == -1 ? -errno : (int)n;
 }
 
-int op_statfs(const char *, struct statvfs *st) {
+int op_statfs_impl(const char *, struct statvfs *st) {
   std::string root = State()->source.empty() ? "/" : State()->source;
   return Errno(statvfs(root.c_str(), st));
 }
 
-int op_flush(const char *, struct fuse_file_info *fi) {
+int op_flush_impl(const char *, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) return 0;
   // close(dup()) reports delayed write errors at close(2), as passthrough_fh does.
   int r = close(dup(FdOf(fi)));
   return r == -1 ? -errno : 0;
 }
 
-int op_release(const char *path, struct fuse_file_info *fi) {
+int op_release_impl(const char *path, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) {
     std::lock_guard<std::mutex> lock(gVirtualMu);
     gVirtualFiles.erase((uint32_t)FdOf(fi));
@@ -488,7 +523,7 @@ int op_release(const char *path, struct fuse_file_info *fi) {
   return 0;
 }
 
-int op_fsync(const char *, int datasync, struct fuse_file_info *fi) {
+int op_fsync_impl(const char *, int datasync, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) return 0;
   int fd = FdOf(fi);
   return Errno(datasync ? fdatasync(fd) : fsync(fd));
@@ -497,13 +532,13 @@ int op_fsync(const char *, int datasync, struct fuse_file_info *fi) {
 // Classification is shown as user.lacuna.* attributes, read-only to everybody.
 bool IsLacunaAttr(const char *name) { return strncmp(name, "user.lacuna.", 12) == 0; }
 
-int op_setxattr(const char *path, const char *name, const char *value, size_t size, int flags) {
+int op_setxattr_impl(const char *path, const char *name, const char *value, size_t size, int flags) {
   if (IsVirtual(path) || IsLacunaAttr(name)) return -EPERM;
   AsCaller as;
   return Errno(lsetxattr(Real(path).c_str(), name, value, size, flags));
 }
 
-int op_getxattr(const char *path, const char *name, char *value, size_t size) {
+int op_getxattr_impl(const char *path, const char *name, char *value, size_t size) {
   if (IsVirtual(path)) return -ENODATA;
   if (IsLacunaAttr(name)) {
     Request req;
@@ -523,7 +558,7 @@ int op_getxattr(const char *path, const char *name, char *value, size_t size) {
   return n == -1 ? -errno : (int)n;
 }
 
-int op_listxattr(const char *path, char *list, size_t size) {
+int op_listxattr_impl(const char *path, char *list, size_t size) {
   if (IsVirtual(path)) return 0;
   std::string real = Real(path);
   ssize_t n;
@@ -542,16 +577,212 @@ int op_listxattr(const char *path, char *list, size_t size) {
   return (int)total;
 }
 
-int op_removexattr(const char *path, const char *name) {
+int op_removexattr_impl(const char *path, const char *name) {
   if (IsVirtual(path) || IsLacunaAttr(name)) return -EPERM;
   AsCaller as;
   return Errno(lremovexattr(Real(path).c_str(), name));
 }
 
-int op_access(const char *path, int mask) {
+int op_access_impl(const char *path, int mask) {
   if (IsVirtual(path)) return (mask & W_OK) ? -EACCES : 0;
   AsCaller as;
   return Errno(faccessat(AT_FDCWD, Real(path).c_str(), mask, 0));
+}
+
+// Timed entry points: each op above runs inside an OpTimer.
+int op_getattr(const char *path, struct stat *st) {
+  OpTimer t(S_GETATTR);
+  int r = t.Set(op_getattr_impl(path, st));
+  return r;
+}
+
+int op_fgetattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
+  OpTimer t(S_FGETATTR);
+  int r = t.Set(op_fgetattr_impl(path, st, fi));
+  return r;
+}
+
+int op_readlink(const char *path, char *buf, size_t size) {
+  OpTimer t(S_READLINK);
+  int r = t.Set(op_readlink_impl(path, buf, size));
+  return r;
+}
+
+int op_opendir(const char *path, struct fuse_file_info *fi) {
+  OpTimer t(S_OPENDIR);
+  int r = t.Set(op_opendir_impl(path, fi));
+  return r;
+}
+
+int op_readdir(const char *a0, void *buf, fuse_fill_dir_t filler, off_t a3, struct fuse_file_info *fi) {
+  OpTimer t(S_READDIR);
+  int r = t.Set(op_readdir_impl(a0, buf, filler, a3, fi));
+  return r;
+}
+
+int op_releasedir(const char *a0, struct fuse_file_info *fi) {
+  OpTimer t(S_RELEASEDIR);
+  int r = t.Set(op_releasedir_impl(a0, fi));
+  return r;
+}
+
+int op_mknod(const char *path, mode_t mode, dev_t rdev) {
+  OpTimer t(S_MKNOD);
+  int r = t.Set(op_mknod_impl(path, mode, rdev));
+  return r;
+}
+
+int op_mkdir(const char *path, mode_t mode) {
+  OpTimer t(S_MKDIR);
+  int r = t.Set(op_mkdir_impl(path, mode));
+  return r;
+}
+
+int op_unlink(const char *path) {
+  OpTimer t(S_UNLINK);
+  int r = t.Set(op_unlink_impl(path));
+  return r;
+}
+
+int op_rmdir(const char *path) {
+  OpTimer t(S_RMDIR);
+  int r = t.Set(op_rmdir_impl(path));
+  return r;
+}
+
+int op_symlink(const char *target, const char *linkpath) {
+  OpTimer t(S_SYMLINK);
+  int r = t.Set(op_symlink_impl(target, linkpath));
+  return r;
+}
+
+int op_rename(const char *from, const char *to) {
+  OpTimer t(S_RENAME);
+  int r = t.Set(op_rename_impl(from, to));
+  return r;
+}
+
+int op_link(const char *from, const char *to) {
+  OpTimer t(S_LINK);
+  int r = t.Set(op_link_impl(from, to));
+  return r;
+}
+
+int op_chmod(const char *path, mode_t mode) {
+  OpTimer t(S_CHMOD);
+  int r = t.Set(op_chmod_impl(path, mode));
+  return r;
+}
+
+int op_chown(const char *path, uid_t uid, gid_t gid) {
+  OpTimer t(S_CHOWN);
+  int r = t.Set(op_chown_impl(path, uid, gid));
+  return r;
+}
+
+int op_truncate(const char *path, off_t size) {
+  OpTimer t(S_TRUNCATE);
+  int r = t.Set(op_truncate_impl(path, size));
+  return r;
+}
+
+int op_ftruncate(const char *path, off_t size, struct fuse_file_info *fi) {
+  OpTimer t(S_FTRUNCATE);
+  int r = t.Set(op_ftruncate_impl(path, size, fi));
+  return r;
+}
+
+int op_utimens(const char *path, const struct timespec ts[2]) {
+  OpTimer t(S_UTIMENS);
+  int r = t.Set(op_utimens_impl(path, ts));
+  return r;
+}
+
+int op_open(const char *path, struct fuse_file_info *fi) {
+  OpTimer t(S_OPEN);
+  int r = t.Set(op_open_impl(path, fi));
+  return r;
+}
+
+int op_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
+  OpTimer t(S_CREATE);
+  int r = t.Set(op_create_impl(path, mode, fi));
+  return r;
+}
+
+int op_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+  OpTimer t(S_READ);
+  int r = t.Set(op_read_impl(path, buf, size, off, fi));
+  if (r > 0) State()->stats.bytesRead.fetch_add((uint64_t)r, std::memory_order_relaxed);
+  return r;
+}
+
+int op_read_buf(const char *path, struct fuse_bufvec **bufp, size_t size, off_t off, struct fuse_file_info *fi) {
+  OpTimer t(S_READ);
+  int r = t.Set(op_read_buf_impl(path, bufp, size, off, fi));
+  if (r == 0 && *bufp) State()->stats.bytesRead.fetch_add(fuse_buf_size(*bufp), std::memory_order_relaxed);
+  return r;
+}
+
+int op_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) {
+  OpTimer t(S_WRITE);
+  int r = t.Set(op_write_impl(path, buf, size, off, fi));
+  if (r > 0) State()->stats.bytesWritten.fetch_add((uint64_t)r, std::memory_order_relaxed);
+  return r;
+}
+
+int op_statfs(const char *a0, struct statvfs *st) {
+  OpTimer t(S_STATFS);
+  int r = t.Set(op_statfs_impl(a0, st));
+  return r;
+}
+
+int op_flush(const char *a0, struct fuse_file_info *fi) {
+  OpTimer t(S_FLUSH);
+  int r = t.Set(op_flush_impl(a0, fi));
+  return r;
+}
+
+int op_release(const char *path, struct fuse_file_info *fi) {
+  OpTimer t(S_RELEASE);
+  int r = t.Set(op_release_impl(path, fi));
+  return r;
+}
+
+int op_fsync(const char *a0, int datasync, struct fuse_file_info *fi) {
+  OpTimer t(S_FSYNC);
+  int r = t.Set(op_fsync_impl(a0, datasync, fi));
+  return r;
+}
+
+int op_setxattr(const char *path, const char *name, const char *value, size_t size, int flags) {
+  OpTimer t(S_SETXATTR);
+  int r = t.Set(op_setxattr_impl(path, name, value, size, flags));
+  return r;
+}
+
+int op_getxattr(const char *path, const char *name, char *value, size_t size) {
+  OpTimer t(S_GETXATTR);
+  int r = t.Set(op_getxattr_impl(path, name, value, size));
+  return r;
+}
+
+int op_listxattr(const char *path, char *list, size_t size) {
+  OpTimer t(S_LISTXATTR);
+  int r = t.Set(op_listxattr_impl(path, list, size));
+  return r;
+}
+
+int op_removexattr(const char *path, const char *name) {
+  OpTimer t(S_REMOVEXATTR);
+  int r = t.Set(op_removexattr_impl(path, name));
+  return r;
+}
+
+int op_access(const char *path, int mask) {
+  OpTimer t(S_ACCESS);
+  int r = t.Set(op_access_impl(path, mask));
+  return r;
 }
 
 void *op_init(struct fuse_conn_info *conn) {

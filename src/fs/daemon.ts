@@ -19,6 +19,7 @@ import { ExceptionStore } from './exceptions.js';
 import { Governor } from './governor.js';
 import { FuseMount, prepareMountpoint } from './mount.js';
 import { fuseBinding } from './native.js';
+import { startMetricsListener } from './metrics.js';
 import { GovernedOps } from './ops.js';
 import type { AuditPort, ClassifierPort, LineagePort, PolicyPort } from './services.js';
 import { buildStatus, renderStatus, type DaemonView } from './status.js';
@@ -46,6 +47,7 @@ export class Daemon implements DaemonView {
   private control: { close(): Promise<void> } | undefined;
   private stopping: Promise<void> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private metricsServer: import('node:http').Server | undefined;
 
   constructor(public config: Config) {
     this.log = pino({ level: config.log.level, base: { service: 'lacuna-fs' } }, pino.destination({ dest: 2, sync: true }));
@@ -91,6 +93,12 @@ export class Daemon implements DaemonView {
       this.audit as unknown as AuditPort,
       this.exceptions,
     );
+    // One structured journal entry per denial: who, what, where, which policy, never content.
+    this.governor.onDenial = (x) =>
+      this.log.warn(
+        { event: x.monitored ? 'would_deny' : 'denied', uid: x.uid, user: x.user, pid: x.pid, program: x.program, action: x.action, path: x.path, sources: x.sources, zone: x.zone, tier: x.tier, tags: x.tags, policy_id: x.policy_id, audit_seq: x.audit_seq },
+        `${x.monitored ? 'would deny' : 'denied'} ${x.action} of ${x.path} by ${x.user} (${x.program}): ${x.reasoning}`,
+      );
     // Expired exceptions stop matching at once; the sweep records the expiry in the audit log.
     this.sweepTimer = setInterval(() => this.exceptions.sweep(), 5000);
     this.sweepTimer.unref();
@@ -115,6 +123,7 @@ export class Daemon implements DaemonView {
       isAdmin: (peer) => this.isAdmin(peer.uid, peer.gid),
       log: this.log,
     });
+    if (c.metrics.listen) this.metricsServer = await startMetricsListener(c.metrics.listen, this);
     fs.writeFileSync(path.join(c.runtimeDir, 'daemon.pid'), `${process.pid}\n`);
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.stop(`signal ${sig}`).then(() => process.exit(0)));
     process.on('SIGHUP', () => void this.reload().catch(() => {}));
@@ -166,6 +175,7 @@ export class Daemon implements DaemonView {
     notifySystemd('STOPPING=1');
     await this.control?.close();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.metricsServer?.close();
     for (const m of this.mounts) {
       const clean = await m.fuse.unmount();
       if (!clean) this.noteError(`${m.view.config.mountpoint}: in-flight operations did not finish in time; detached anyway`);

@@ -52,6 +52,10 @@ export class Governor {
   readonly recentDecisions: number[] = [];
   readonly recentDenials: number[] = [];
   lastError: string | null = null;
+  /** Called for every denial (the daemon writes a structured journal entry). */
+  onDenial: ((d: Denial) => void) | undefined;
+  /** Decisions by policy id and result, for metrics. */
+  readonly byPolicy = new Map<string, { allow: number; deny: number; allow_monitor: number }>();
 
   constructor(
     private readonly getConfig: () => Config,
@@ -140,6 +144,9 @@ export class Governor {
     }
 
     this.count(decision.allow, monitored);
+    const per = this.byPolicy.get(decision.policy_id) ?? { allow: 0, deny: 0, allow_monitor: 0 };
+    per[decision.allow ? 'allow' : monitored ? 'allow_monitor' : 'deny']++;
+    this.byPolicy.set(decision.policy_id, per);
     let denial: Denial | undefined;
     if (!decision.allow) {
       denial = this.denials.record({
@@ -162,6 +169,7 @@ export class Governor {
         ...(auditSeq !== undefined ? { audit_seq: auditSeq } : {}),
       });
     }
+    if (denial) this.onDenial?.(denial);
     return { proceed, decision, tier: source.tier, tags: source.tags, ...(denial ? { denial } : {}) };
   }
 

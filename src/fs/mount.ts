@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type { MountConfig } from '../config/index.js';
-import { fuseBinding, type Dispatch, type NativeMount } from './native.js';
+import { fuseBinding, type Dispatch, type NativeMount, type NativeStats } from './native.js';
 
 export type MountState = 'mounting' | 'mounted' | 'unmounting' | 'unmounted' | 'failed';
 
@@ -122,6 +122,11 @@ export class FuseMount {
     ]);
     if (timer) clearTimeout(timer);
     return done;
+  }
+
+  /** Native per-op statistics (empty before mounting). */
+  stats(): NativeStats | undefined {
+    return this.handle && this.state !== 'unmounted' ? fuseBinding().stats(this.handle) : undefined;
   }
 
   /** Live health: the mountpoint answers stat. */

@@ -55,11 +55,21 @@ export type Dispatch = (
   result: number,
 ) => void;
 
+export interface NativeStats {
+  ops: Record<string, { count: number; errors: number; sum_ns: number; buckets: number[] }>;
+  /** Upper bounds of the histogram buckets in microseconds; the last bucket is +Inf. */
+  bucket_upper_us: number[];
+  bytes_read: number;
+  bytes_written: number;
+}
+
 export interface FuseBinding {
   mount(mountpoint: string, source: string, options: string, dispatch: Dispatch): NativeMount;
   reply(req: NativeRequest, result: number, bits?: number, data?: Buffer | string | Array<string | number>): void;
   unmount(handle: NativeMount): void;
   release(handle: NativeMount): void;
+  /** Per-op counters and latency histograms of one mount (every op, native or not). */
+  stats(handle: NativeMount): NativeStats;
   /** SO_PEERCRED of a connected unix socket descriptor. */
   peerCred(fd: number): { pid: number; uid: number; gid: number };
 }

@@ -40,6 +40,8 @@ export interface OpCounters {
 export class GovernedOps {
   readonly handles = new HandleTable();
   readonly counts: OpCounters = {};
+  /** Classifications served on open, by "layer/tier", for metrics. */
+  readonly classified = new Map<string, number>();
 
   constructor(private readonly d: OpsDeps) {}
 
@@ -85,6 +87,8 @@ export class GovernedOps {
     const writes = mode === fs.constants.O_WRONLY || mode === fs.constants.O_RDWR || (flags & fs.constants.O_TRUNC) !== 0;
     if (reads && st.isFile()) {
       const cls = await this.classificationOf(loc, st);
+      const key = `${cls.layer}/${cls.tier}`;
+      this.classified.set(key, (this.classified.get(key) ?? 0) + 1);
       this.d.lineage.recordRead(c.pid, this.ref(loc, st), cls);
       const v = this.d.governor.decide({ action: 'read', caller: c, dest: loc, destExists: true, content: null, file: { loc, cls } });
       if (!v.proceed) return { result: EACCES };

@@ -5,6 +5,7 @@ import { ControlError } from '../control/index.js';
 import { userName } from './callers.js';
 import { renderDenial } from './denials.js';
 import { ExceptionError } from './exceptions.js';
+import { renderMetrics } from './metrics.js';
 import type { Daemon } from './daemon.js';
 
 /** Runs an exception-store call, turning its errors into HTTP statuses. */
@@ -76,6 +77,11 @@ export function controlRoutes(d: Daemon): Route[] {
       method: 'GET',
       path: '/v1/status',
       handle: () => ({ json: d.statusJson() }),
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      handle: () => ({ text: renderMetrics(d), contentType: 'text/plain; version=0.0.4; charset=utf-8' }),
     },
     {
       method: 'GET',

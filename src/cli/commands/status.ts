@@ -26,4 +26,9 @@ export function register(program: Command): void {
     if (opts.json) process.stdout.write(JSON.stringify(r.denials, null, 2) + '\n');
     else process.stdout.write(r.text.length ? r.text.join('\n\n') + '\n' : 'No recent denials for you.\n');
   });
+
+  configOption(program.command('metrics').description('print the daemon metrics in Prometheus text format')).action(async (opts: { config?: string }) => {
+    const config = loadCliConfig(opts.config);
+    process.stdout.write(await controlCall(() => callControl<string>(controlSocketPath(config.runtimeDir), 'GET', '/metrics')));
+  });
 }
