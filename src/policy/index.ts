@@ -3,10 +3,10 @@
 // synchronously per file operation. A bundle that fails to load throws and so
 // never replaces the one that is running.
 
-import { type CompiledPolicy, compile, mergeData } from './compiler/index.js';
+import { mergeData } from './compiler/index.js';
+import { compileModules } from './modules.js';
 import { type Decision, errorDecision, toDecision } from './decision.js';
 import { PolicyError } from './errors.js';
-import { parseModule } from './parser.js';
 import { readBundle } from './bundle.js';
 import { type Value, fromJS, toJSON } from './value.js';
 import { loadWasm } from './wasm.js';
@@ -14,6 +14,10 @@ import { loadWasm } from './wasm.js';
 export type { Decision } from './decision.js';
 export { PolicyError } from './errors.js';
 export type { Location } from './source.js';
+export { compileModules } from './modules.js';
+export { runPolicyTests, type TestResult } from './testing.js';
+export { checkBundle, type CheckReport } from './check.js';
+export { evalQuery, type QueryOptions } from './query.js';
 
 export interface PolicyBundle {
   /** sha256 over the bundle's files (path order), shown in status and audit. */
@@ -49,22 +53,6 @@ export interface LoadOptions {
 }
 
 const REF_QUERY = /^\s*data((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$/;
-
-/** Compiles Rego sources (path + text) with base data; the shared step of every Rego bundle. */
-export function compileModules(modules: Array<{ path: string; text: string }>, data: unknown = {}): CompiledPolicy {
-  const errors: PolicyError[] = [];
-  const parsed = [];
-  for (const [i, m] of modules.entries()) {
-    try {
-      parsed.push(parseModule(m.path, m.text, i));
-    } catch (e) {
-      if (e instanceof PolicyError) errors.push(e);
-      else throw e;
-    }
-  }
-  if (errors.length) throw PolicyError.collect(errors);
-  return compile(parsed, data);
-}
 
 export async function loadPolicyBundle(path: string, opts: LoadOptions = {}): Promise<PolicyBundle> {
   const entrypoint = (opts.entrypoint ?? 'lacuna/decision').replace(/^data[./]/, '').replace(/\./g, '/');

@@ -111,3 +111,20 @@ export function parseJSON(text: string): Value {
   if (i < n) fail('unexpected trailing data');
   return v;
 }
+
+/** Indented JSON text of a JSON-shaped JS value, writing bigints as exact numbers. */
+export function prettyJSON(v: unknown, indent = '  ', depth = 0): string {
+  const pad = indent.repeat(depth + 1);
+  const close = indent.repeat(depth);
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) {
+    if (!v.length) return '[]';
+    return '[\n' + v.map((x) => pad + prettyJSON(x, indent, depth + 1)).join(',\n') + '\n' + close + ']';
+  }
+  if (v && typeof v === 'object') {
+    const ks = Object.keys(v);
+    if (!ks.length) return '{}';
+    return '{\n' + ks.map((k) => pad + JSON.stringify(k) + ': ' + prettyJSON((v as Record<string, unknown>)[k], indent, depth + 1)).join(',\n') + '\n' + close + '}';
+  }
+  return v === undefined ? 'null' : JSON.stringify(v);
+}

@@ -508,6 +508,7 @@ class Parser {
             args.push(this.termIn());
             if (this.isP(',')) {
               this.i++;
+              if (this.isP(')')) break; // trailing comma, as OPA allows
               continue;
             }
             break;

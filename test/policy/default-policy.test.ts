@@ -1,0 +1,77 @@
+// The shipped default bundle (policies/): its own Rego tests pass, and the
+// decisions the daemon relies on hold for realistic inputs built in TypeScript.
+import t from 'tap';
+import { loadPolicyBundle, runPolicyTests } from '../../src/policy/index.js';
+
+const POLICIES = new URL('../../policies', import.meta.url).pathname;
+
+function input(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    action: 'create',
+    mode: 'enforce',
+    source: {
+      tier: 'PROPRIETARY',
+      tags: ['PII', 'FINANCE'],
+      content: { tier: 'PUBLIC', tags: [], findings: [] },
+      lineage: {
+        tier: 'PROPRIETARY',
+        tags: ['PII'],
+        files: [{ path: '/governed/crm/customers.csv', mount: 'data', zone: 'governed', tier: 'PROPRIETARY', tags: ['PII'] }],
+        copy_of: '/governed/crm/customers.csv',
+        aggregate: false,
+      },
+    },
+    destination: { path: '/export/customers.csv', mount: 'export', zone: 'export', zone_kind: 'unmanaged', encrypted: false, external: false, exists: false },
+    user: { uid: 1000, gid: 1000, name: 'alice', groups: ['analysts'] },
+    process: { pid: 4242, ppid: 4200, exe: '/usr/bin/cp', comm: 'cp' },
+    time: { ns: 1795000000000000000n, rfc3339: '2026-11-23T14:02:03Z', hour: 14, weekday: 'Monday' },
+    purpose: null,
+    exceptions: [],
+    ...over,
+  };
+}
+
+t.test('every test_ rule in policies/lacuna_test.rego passes', async (t) => {
+  const results = runPolicyTests(POLICIES);
+  t.ok(results.length >= 30, `found ${results.length} tests`);
+  for (const r of results) t.equal(r.outcome, 'pass', `${r.name}${r.message ? ': ' + r.message : ''}`);
+});
+
+t.test('a PROPRIETARY copy into an unmanaged zone is denied with actionable alternatives', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  const d = b.decide(input());
+  t.equal(d.allow, false);
+  t.equal(d.policy_id, 'proprietary-outside-governed');
+  t.match(d.reasoning, /\/export\/customers\.csv/);
+  t.match(d.reasoning, /\/governed\/crm\/customers\.csv/);
+  t.ok(d.alternatives.some((a) => a.includes('lacuna-fs anonymize /governed/crm/customers.csv')));
+  t.ok(d.alternatives.some((a) => a.includes('lacuna-fs exception request --path /governed/crm/customers.csv --dest /export/customers.csv')));
+  t.same(d.obligations, []);
+});
+
+t.test('an approved exception passed as bigint nanoseconds allows the copy and says so', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  const ex = { id: 'ex-7f3a', path: '/governed/crm/customers.csv', dest: '/export/', expires_ns: 1795000000000000001n, requested_by: 'alice', approved_by: 'bob', justification: 'audit' };
+  const d = b.decide(input({ exceptions: [ex] }));
+  t.equal(d.allow, true);
+  t.equal(d.policy_id, 'exception');
+  t.match(d.reasoning, /ex-7f3a/);
+  t.same(d.obligations, ['audit-exception:ex-7f3a']);
+  // Exactly at expiry it no longer applies: the comparison is exact beyond 2^53.
+  const expired = b.decide(input({ exceptions: [{ ...ex, expires_ns: 1795000000000000000n }] }));
+  t.equal(expired.allow, false);
+});
+
+t.test('exceptions supplied as decision data (data.lacuna.exceptions) apply too', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  const ex = { id: 'ex-data', path: '/governed/crm/', dest: '/export/', expires_ns: 1795000000000000000n + 10n ** 12n, requested_by: 'alice', approved_by: 'bob' };
+  t.equal(b.decide(input(), { lacuna: { exceptions: [ex] } }).allow, true);
+  t.equal(b.decide(input()).allow, false, 'the data does not leak into later decisions');
+});
+
+t.test('the decision is deterministic across repeated calls (shared rule cache)', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  const inputs = [input(), input({ action: 'read' }), input({ destination: { ...(input().destination as object), zone_kind: 'governed' } })];
+  const first = inputs.map((i) => b.decide(i));
+  for (let k = 0; k < 50; k++) t.same(inputs.map((i) => b.decide(i)), first);
+});
