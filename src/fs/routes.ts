@@ -6,6 +6,8 @@ import { userName } from './callers.js';
 import { renderDenial } from './denials.js';
 import { ExceptionError } from './exceptions.js';
 import { renderMetrics } from './metrics.js';
+import { explainCopy, ExplainError } from './explain.js';
+import { uidOf } from './callers.js';
 import type { Daemon } from './daemon.js';
 
 /** Runs an exception-store call, turning its errors into HTTP statuses. */
@@ -77,6 +79,39 @@ export function controlRoutes(d: Daemon): Route[] {
       method: 'GET',
       path: '/v1/status',
       handle: () => ({ json: d.statusJson() }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/explain',
+      handle: async ({ peer, body, isAdmin }) => {
+        const asUser = field(body, 'user');
+        let uid = peer.uid;
+        if (asUser !== undefined) {
+          const u = uidOf(asUser);
+          if (u === undefined) throw new ControlError(400, `unknown user ${asUser}`);
+          if (u !== peer.uid && !isAdmin) throw new ControlError(403, 'explaining for another user needs root or the admin group');
+          uid = u;
+        }
+        try {
+          const e = await explainCopy(
+            {
+              config: d.config,
+              policy: d.policy,
+              classifier: d.classifier,
+              views: d.mounts.map((m) => m.view),
+              inherited: (loc, st) => d.lineage.inherited({ path: loc.userPath, sourcePath: loc.sourcePath, mount: loc.mount, zone: loc.zone.name, dev: st.dev, ino: st.ino }) as never,
+              exceptions: (s, dest, u, now) => d.exceptions.matching(s, dest, u, now),
+            },
+            field(body, 'from') ?? '',
+            field(body, 'to') ?? '',
+            uid,
+          );
+          return { json: e };
+        } catch (err) {
+          if (err instanceof ExplainError) throw new ControlError(400, err.message);
+          throw err;
+        }
+      },
     },
     {
       method: 'GET',

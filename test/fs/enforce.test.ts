@@ -85,6 +85,21 @@ t.test('enforce mode', async (t) => {
     t.not(w.status, 0, 'users cannot rewrite the tier');
   });
 
+  t.test('explain predicts the decision of a copy before it is tried', async (t) => {
+    const deny = h.cli(['explain', '--config', h.config, '--from', src, '--to', `${h.exportMnt}/x.csv`]);
+    t.equal(deny.status, 1, 'a predicted denial exits 1');
+    t.match(deny.stdout, /^DENIED: copy .*customers\.csv/);
+    t.match(deny.stdout, /how to proceed:/);
+    const ok = h.cli(['explain', '--config', h.config, '--from', `${h.governed}/docs/release-notes.txt`, '--to', `${h.exportMnt}/n.txt`, '--json']);
+    t.equal(ok.status, 0, ok.stderr);
+    const e = JSON.parse(ok.stdout);
+    t.equal(e.decision.allow, true);
+    t.equal(e.destination.zone, 'unmanaged');
+    t.equal(e.lineage_consulted, true);
+    const other = h.cli(['explain', '--config', h.config, '--from', src, '--to', `${h.exportMnt}/x.csv`, '--user', 'root'], { user: 'nobody' });
+    t.equal(other.status, 4, 'explaining for someone else needs an admin');
+  });
+
   t.test('status reports the decisions and denials that happened', async (t) => {
     const r = h.cli(['status', '--config', h.config, '--json']);
     t.equal(r.status, 0, r.stderr);

@@ -75,6 +75,15 @@ t.test('status and why without a daemon say so and exit 3', async (t) => {
   }
 });
 
+t.test('explain works without a daemon, from content and policy alone', async (t) => {
+  const h = await startDaemon(t, { files: { 'a.txt': PUBLIC_TEXT } });
+  await h.stop();
+  const r = h.cli(['explain', '--config', h.config, '--from', `${h.data}/a.txt`, '--to', `${h.exportMnt}/a.txt`]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^ALLOWED: copy/);
+  t.match(r.stdout, /lineage was not consulted/);
+});
+
 t.test('every subcommand has --help', async (t) => {
   const h = await startDaemon(t);
   await h.stop();

@@ -6,5 +6,6 @@ import { register as status } from './status.js';
 import { register as classify } from './classify.js';
 import { register as lineage } from './lineage.js';
 import { register as exception } from './exception.js';
+import { register as explain } from './explain.js';
 
-export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception];
+export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception, explain];
