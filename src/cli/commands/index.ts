@@ -7,5 +7,6 @@ import { register as classify } from './classify.js';
 import { register as lineage } from './lineage.js';
 import { register as exception } from './exception.js';
 import { register as explain } from './explain.js';
+import { register as policy } from './policy.js';
 
-export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception, explain];
+export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception, explain, policy];
