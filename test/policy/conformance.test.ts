@@ -1,0 +1,26 @@
+// The conformance ratchet: every OPA conformance case listed in
+// test/policy/conformance.passing still passes (`npm run conformance` grows the list).
+import { resolve } from 'node:path';
+import t from 'tap';
+import { loadCases, runCase } from '../../src/policy/conformance/cases.js';
+import { readPassing } from '../../src/policy/conformance/run.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const pinned = new Set(readPassing(resolve(ROOT, 'test/policy/conformance.passing')));
+const cases = loadCases(resolve(ROOT, '../shared/opa-conformance/cases')).filter((c) => pinned.has(c.key));
+
+t.test('the ratchet list is not empty and names existing cases', async (t) => {
+  t.ok(pinned.size > 1000, `${pinned.size} cases pinned`);
+  t.equal(cases.length, pinned.size, 'every pinned case exists in ../shared/opa-conformance');
+});
+
+const byFolder = new Map<string, typeof cases>();
+for (const c of cases) byFolder.set(c.folder, [...(byFolder.get(c.folder) ?? []), c]);
+for (const [folder, cs] of byFolder) {
+  t.test(`OPA conformance: ${folder} (${cs.length} pinned cases) still pass`, async (t) => {
+    for (const c of cs) {
+      const o = runCase(c.c);
+      t.ok(o.ok, `${c.key} ${c.c.note}${o.ok ? '' : ': ' + o.why}`);
+    }
+  });
+}
