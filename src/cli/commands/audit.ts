@@ -1,0 +1,216 @@
+// `lacuna-fs audit verify|query|report|pubkey`: offline commands over the audit evidence, read
+// straight from the spool under the state dir or from PostgreSQL (`--source postgres`). No daemon
+// is needed; verify exits 0 only when every chain is intact and 1 when a break is found.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { readPublicKey } from '../../audit/keys.js';
+import { compileFilter, queryPostgres, querySpool, type RecordFilter } from '../../audit/query.js';
+import { ReportBuilder, describeMismatch, renderCsv, renderMarkdown, summarizeVerification } from '../../audit/report.js';
+import { pinnedKey, verifyPostgres, verifySpool, type KeySpec, type VerifyReport } from '../../audit/sources.js';
+import { existsSync } from 'node:fs';
+import type { AuditRecord } from '../../audit/types.js';
+import { configOption, loadCliConfig } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+
+interface SourceOpts {
+  config?: string;
+  stateDir?: string;
+  postgres?: string;
+  source: 'spool' | 'postgres';
+  chain?: string;
+  pubkey?: string;
+  json?: boolean;
+}
+
+function sourceOptions(cmd: Command): Command {
+  return configOption(cmd)
+    .option('--state-dir <dir>', 'daemon state directory holding audit/ (default: stateDir from the config)')
+    .option('--postgres <url>', 'PostgreSQL connection string (default: audit.postgres from the config)')
+    .addOption(new Option('--source <where>', 'read the local spool or PostgreSQL').choices(['spool', 'postgres']).default('spool'))
+    .option('--chain <id>', 'only this chain (PostgreSQL holds one chain per host)');
+}
+
+function stateDirOf(o: SourceOpts): string {
+  const dir = o.stateDir ?? loadCliConfig(o.config).stateDir;
+  if (!existsSync(join(dir, 'audit'))) throw new CliError(`no audit spool in ${dir} (expected ${join(dir, 'audit')})`, EXIT.USAGE);
+  return dir;
+}
+
+function postgresOf(o: SourceOpts): string {
+  const url = o.postgres ?? loadCliConfig(o.config).audit.postgres;
+  if (!url) throw new CliError('no PostgreSQL configured: pass --postgres URL or set audit.postgres in the config', EXIT.USAGE);
+  return url;
+}
+
+function keyOf(o: SourceOpts): KeySpec | undefined {
+  if (!o.pubkey) return undefined;
+  try {
+    return pinnedKey(readFileSync(o.pubkey, 'utf8'));
+  } catch (err) {
+    throw new CliError(`cannot use --pubkey ${o.pubkey}: ${(err as Error).message}`, EXIT.USAGE);
+  }
+}
+
+function intArg(v: string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new CliError(`${what}: ${JSON.stringify(v)} is not a non-negative integer`, EXIT.USAGE);
+  return n;
+}
+
+async function pgCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code && /^(ECONNREFUSED|ENOENT|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|28P01|3D000|42P01)$/.test(code)) {
+      throw new CliError(`PostgreSQL: ${(err as Error).message}${code === '42P01' ? ' (no audit tables: has a daemon ever shipped to this database?)' : ''}`, EXIT.FAILED);
+    }
+    throw err;
+  }
+}
+
+async function runVerify(o: SourceOpts & { from?: string; max?: string }): Promise<VerifyReport[]> {
+  const from = intArg(o.from, '--from');
+  const maxMismatches = intArg(o.max, '--max') ?? 100;
+  const key = keyOf(o);
+  if (o.source === 'postgres') {
+    const url = postgresOf(o);
+    const reports = await pgCall(() => verifyPostgres(url, { ...(o.chain ? { chainId: o.chain } : {}), ...(key ? { key } : {}), ...(from !== undefined ? { from } : {}), maxMismatches }));
+    if (reports.length === 0) throw new CliError('PostgreSQL holds no audit chain', EXIT.FAILED);
+    return reports;
+  }
+  return [await verifySpool(stateDirOf(o), { ...(key ? { key } : {}), ...(from !== undefined ? { from } : {}), maxMismatches })];
+}
+
+function printVerify(r: VerifyReport): void {
+  const sig = !r.signaturesChecked ? 'signatures NOT checked (no key)' : r.keyOrigin === 'pinned' ? 'signatures checked with the pinned key' : `signatures checked with the key from ${r.keyOrigin} (pin one with --pubkey for independent assurance)`;
+  process.stdout.write(
+    `chain ${r.chainId ?? '?'} (${r.source}): ${r.ok ? 'INTACT' : 'BROKEN'}\n` +
+      `  records   ${r.records} (seq ${r.firstSeq ?? '-'}..${r.lastSeq ?? '-'}), head ${r.lastHash ?? '-'}\n` +
+      `  checkpoints ${r.checkpoints.total} (${r.checkpoints.matched} matched a record, ${r.checkpoints.notCovered} before the first record here, last at seq ${r.checkpoints.lastSeq ?? '-'}); ${sig}\n` +
+      `  merkle    ${r.merkleChecked ? 'roots recomputed from genesis' : 'not recomputed (did not start at genesis)'}\n`,
+  );
+  if (!r.ok) {
+    process.stdout.write(`  first break: ${describeMismatch(r.first!)}\n`);
+    for (const m of r.mismatches.slice(1, 20)) process.stdout.write(`  also: ${describeMismatch(m)}\n`);
+    const more = r.mismatches.length - 20 + r.mismatchesDropped;
+    if (more > 0) process.stdout.write(`  … ${more} more\n`);
+  }
+}
+
+function recordLine(r: AuditRecord): string {
+  const tier = r.classification?.tier ?? '-';
+  return `${r.time}  ${String(r.seq).padStart(8)}  ${(r.kind === 'decision' ? (r.decision ?? '-') : r.kind).padEnd(14)} ${(r.user ?? (r.uid !== undefined ? `uid:${r.uid}` : '-')).padEnd(10)} ${tier.padEnd(11)} ${(r.action ?? '-').padEnd(8)} ${(r.paths ?? []).join(' -> ')}${r.policy_id ? `  [${r.policy_id}]` : ''}`;
+}
+
+export function register(program: Command): void {
+  const audit = program
+    .command('audit')
+    .summary('verify, search and report on the tamper-evident audit trail')
+    .description(
+      'The audit trail is a hash chain of canonical (RFC 8785) records with Ed25519-signed checkpoints,\n' +
+        'kept in a local spool under <stateDir>/audit/ and streamed to PostgreSQL. These commands read\n' +
+        'either copy directly; no daemon is needed. See docs/AUDIT.md.',
+    );
+
+  sourceOptions(audit.command('verify'))
+    .summary('recompute every hash, link, Merkle root and checkpoint signature')
+    .description(
+      'Recompute every record hash and link, check every signed checkpoint (so a truncated tail is\n' +
+        'found), and name the first broken record and the kind of break (hash_mismatch, link_broken,\n' +
+        'gap, reordered, duplicate, truncated_tail, checkpoint_mismatch, bad_signature, …).\n' +
+        'Exit status: 0 intact, 1 a break was found (or the evidence cannot be read), 2 bad usage.',
+    )
+    .option('--from <seq>', 'start at this seq (its link to the previous record is not checked)')
+    .option('--pubkey <file>', 'verify signatures with this PEM public key (from `lacuna-fs audit pubkey`) instead of the stored one')
+    .option('--max <n>', 'report at most this many breaks per chain', '100')
+    .option('--json', 'print the full result as JSON')
+    .action(async (o: SourceOpts & { from?: string; max?: string }) => {
+      const reports = await runVerify(o);
+      if (o.json) process.stdout.write(JSON.stringify(reports.length === 1 && o.source === 'spool' ? reports[0] : reports, null, 2) + '\n');
+      else reports.forEach(printVerify);
+      const broken = reports.filter((r) => !r.ok);
+      if (broken.length) throw new CliError(`audit chain broken: ${broken.map((r) => `${r.chainId}: ${describeMismatch(r.first!)}`).join('; ')}`, EXIT.FAILED);
+    });
+
+  sourceOptions(audit.command('query'))
+    .summary('find audit records by user, path, decision, tier, kind, policy and time')
+    .option('--user <name>', 'records of this user')
+    .option('--path <glob>', 'records touching a path matching this glob (* and ? within a segment, ** across)')
+    .addOption(new Option('--decision <d>', 'decision').choices(['allow', 'deny', 'allow_monitor']))
+    .addOption(new Option('--tier <tier>', 'classification tier').choices(['PUBLIC', 'INTERNAL', 'PROPRIETARY']))
+    .option('--kind <kind>', 'record kind (decision, policy_loaded, exception_approved, …)')
+    .option('--policy <id>', 'records decided by this policy')
+    .option('--since <time>', 'at or after this time (ISO 8601)')
+    .option('--until <time>', 'before this time (ISO 8601)')
+    .option('--limit <n>', 'stop after this many records')
+    .option('--json', 'one canonical record per line')
+    .action(async (o: SourceOpts & RecordFilter & { limit?: string }) => {
+      const limit = intArg(o.limit, '--limit') ?? Infinity;
+      const f: RecordFilter = { ...(o.user ? { user: o.user } : {}), ...(o.path ? { path: o.path } : {}), ...(o.decision ? { decision: o.decision } : {}), ...(o.tier ? { tier: o.tier } : {}), ...(o.kind ? { kind: o.kind } : {}), ...(o.policy ? { policy: o.policy } : {}), ...(o.since ? { since: o.since } : {}), ...(o.until ? { until: o.until } : {}), ...(o.chain ? { chainId: o.chain } : {}) };
+      try {
+        compileFilter(f);
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT.USAGE);
+      }
+      const it = o.source === 'postgres' ? queryPostgres(postgresOf(o), f) : querySpool(stateDirOf(o), f);
+      let n = 0;
+      await pgCall(async () => {
+        for await (const r of it) {
+          process.stdout.write(o.json ? JSON.stringify(r) + '\n' : recordLine(r) + '\n');
+          if (++n >= limit) break;
+        }
+      });
+      if (!o.json) process.stderr.write(`${n} record(s)\n`);
+    });
+
+  sourceOptions(audit.command('report'))
+    .summary('compliance report: decisions by tier, zone, user, policy; denials; exceptions; chain verification')
+    .description(
+      'A report an auditor can read as it is: chain verification and checkpoints first, then decisions\n' +
+        'by tier, zone, user and policy, every denial with its reason, monitor-mode would-have-denied,\n' +
+        'exceptions with approver and expiry, policy/mount/daemon events and crash recoveries.\n' +
+        'The chain is always verified in full; --since/--until select the records summarised.',
+    )
+    .option('--since <time>', 'window start (ISO 8601, inclusive)')
+    .option('--until <time>', 'window end (ISO 8601, exclusive)')
+    .addOption(new Option('--format <fmt>', 'output format').choices(['md', 'json', 'csv']).default('md'))
+    .option('--pubkey <file>', 'verify checkpoint signatures with this pinned public key')
+    .option('--max-list <n>', 'list at most this many denials', '1000')
+    .action(async (o: SourceOpts & { since?: string; until?: string; format: 'md' | 'json' | 'csv'; maxList: string }) => {
+      const f: RecordFilter = { ...(o.since ? { since: o.since } : {}), ...(o.until ? { until: o.until } : {}), ...(o.chain ? { chainId: o.chain } : {}) };
+      try {
+        compileFilter(f);
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT.USAGE);
+      }
+      const b = new ReportBuilder({ ...f, source: o.source, maxList: intArg(o.maxList, '--max-list') ?? 1000 });
+      const reports = await pgCall(() => runVerify({ ...o }));
+      for (const r of reports) b.verification(summarizeVerification(r));
+      const it = o.source === 'postgres' ? queryPostgres(postgresOf(o), f) : querySpool(stateDirOf(o), f);
+      await pgCall(async () => {
+        for await (const r of it) b.add(r);
+      });
+      const m = b.build();
+      process.stdout.write(o.format === 'json' ? JSON.stringify(m, null, 2) + '\n' : o.format === 'csv' ? renderCsv(m) : renderMarkdown(m));
+    });
+
+  configOption(audit.command('pubkey'))
+    .summary('print the public key that verifies this host\'s checkpoints')
+    .description('Print the Ed25519 public key (PEM) of the audit signing key in <stateDir>/audit/. Keep a copy\nsomewhere the host cannot write and pass it to `audit verify --pubkey`.')
+    .option('--state-dir <dir>', 'daemon state directory (default: stateDir from the config)')
+    .option('--json', 'print {key_id, public_key}')
+    .action((o: { config?: string; stateDir?: string; json?: boolean }) => {
+      const dir = join(o.stateDir ?? loadCliConfig(o.config).stateDir, 'audit');
+      let k: ReturnType<typeof readPublicKey>;
+      try {
+        k = readPublicKey(dir);
+      } catch (err) {
+        throw new CliError(`no audit signing key in ${dir}: ${(err as Error).message}`, EXIT.USAGE);
+      }
+      process.stdout.write(o.json ? JSON.stringify({ key_id: k.keyId, public_key: k.pem }) + '\n' : k.pem);
+    });
+}

@@ -1,0 +1,141 @@
+// `lacuna-fs audit verify|query|report|pubkey` over a real chain in the spool and in PostgreSQL:
+// exit codes (0 intact, 1 broken, 2 usage), human and --json output, filters, report formats.
+import t from 'tap';
+import { Command, CommanderError } from 'commander';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { register } from '../../src/cli/commands/audit.js';
+import { CliError } from '../../src/cli/exit-codes.js';
+import { openAudit } from '../../src/audit/index.js';
+import { startPostgres } from '../helpers/postgres.js';
+
+const root = mkdtempSync(join(tmpdir(), 'lacuna-audit-cli-'));
+t.teardown(() => rmSync(root, { recursive: true, force: true }));
+
+/** Run `lacuna-fs audit …` in-process; returns stdout and the exit code main() would return. */
+async function cli(...args: string[]): Promise<{ out: string; code: number; err: string }> {
+  const program = new Command('lacuna-fs').exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
+  register(program);
+  let out = '';
+  let err = '';
+  const write = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  try {
+    await program.parseAsync(['audit', ...args], { from: 'user' });
+    return { out, err, code: 0 };
+  } catch (e) {
+    if (e instanceof CliError) return { out, err: err + e.message, code: e.exitCode };
+    if (e instanceof CommanderError) return { out, err, code: e.code === 'commander.helpDisplayed' ? 0 : 2 };
+    throw e;
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+}
+
+async function populate(stateDir: string, postgres?: string): Promise<string> {
+  const log = await openAudit({ stateDir, postgres: postgres ?? null, checkpointEvery: 20, host: 'ws-1' });
+  log.append({ kind: 'policy_loaded', policy_id: 'default', bundle_hash: 'a'.repeat(64), reasoning: 'bundle v3 loaded' });
+  log.append({ kind: 'mount', paths: ['/srv/data', '/governed'], zones: ['governed'] });
+  for (let i = 0; i < 60; i++) {
+    const deny = i % 4 === 0;
+    log.append({
+      kind: 'decision', time: new Date(Date.UTC(2026, 10, 1, 12, i)).toISOString(), user: i % 3 ? 'alice' : 'bob', uid: 1000 + (i % 3), pid: 100 + i, program: 'cp', action: 'write',
+      paths: [`/governed/finance/q${i}.csv`, deny ? `/home/alice/Downloads/q${i}.csv` : `/governed/workspace/q${i}.csv`],
+      zones: deny ? ['governed', 'unmanaged'] : ['governed'], classification: { tier: deny ? 'PROPRIETARY' : 'INTERNAL', tags: deny ? ['PII'] : [] },
+      decision: deny ? 'deny' : i % 10 === 1 ? 'allow_monitor' : 'allow', policy_id: deny ? 'no_export' : 'governed_ok',
+      reasoning: deny ? 'PROPRIETARY data with PII may not be written to an unmanaged zone; anonymise or request an exception' : 'allowed',
+    });
+    if (i % 20 === 19) await log.flush();
+  }
+  log.append({ kind: 'exception_approved', user: 'carol', paths: ['/home/alice/Downloads/q0.csv'], reasoning: 'quarterly filing', details: { exception_id: 'ex-1', approved_by: 'dave', expires_at: '2026-12-01T00:00:00.000Z' } });
+  const id = log.chainId;
+  await log.close({ drainMs: 10000 });
+  return id;
+}
+
+t.test('verify, query, report and pubkey over the spool', async (t) => {
+  const stateDir = join(root, 'spool');
+  await populate(stateDir);
+
+  const ok = await cli('verify', '--state-dir', stateDir);
+  t.equal(ok.code, 0, 'an intact chain exits 0');
+  t.match(ok.out, /INTACT/);
+  t.match(ok.out, /records\s+64 \(seq 0\.\.63\)/);
+
+  const key = await cli('pubkey', '--state-dir', stateDir);
+  t.match(key.out, /BEGIN PUBLIC KEY/);
+  const keyFile = join(root, 'pinned.pem');
+  writeFileSync(keyFile, key.out);
+  const pinned = await cli('verify', '--state-dir', stateDir, '--pubkey', keyFile, '--json');
+  const pj = JSON.parse(pinned.out);
+  t.equal(pj.ok, true);
+  t.equal(pj.keyOrigin, 'pinned');
+
+  const denials = await cli('query', '--state-dir', stateDir, '--decision', 'deny', '--json');
+  const rows = denials.out.trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(rows.length, 15, 'every fourth decision was a denial');
+  t.ok(rows.every((r) => r.decision === 'deny' && r.classification.tier === 'PROPRIETARY'));
+  const byPath = await cli('query', '--state-dir', stateDir, '--path', '/home/*/Downloads/q1?.csv', '--json');
+  t.same(byPath.out.trim().split('\n').map((l) => JSON.parse(l).paths[1]), ['/home/alice/Downloads/q12.csv', '/home/alice/Downloads/q16.csv']);
+  const windowed = await cli('query', '--state-dir', stateDir, '--user', 'bob', '--since', '2026-11-01T12:10:00Z', '--until', '2026-11-01T12:20:00Z', '--json');
+  t.equal(windowed.out.trim().split('\n').length, 3, 'bob at minutes 12, 15, 18');
+  t.equal((await cli('query', '--state-dir', stateDir, '--since', 'soon')).code, 2, 'a bad time is a usage error');
+
+  const md = await cli('report', '--state-dir', stateDir, '--format', 'md');
+  t.match(md.out, /## 1\. Integrity of the audit trail/);
+  t.match(md.out, /\*\*INTACT\*\*/);
+  t.match(md.out, /\| PROPRIETARY \| 0 \| 15 \| 0 \| 15 \|/);
+  t.match(md.out, /\| unmanaged \| 0 \| 15 \| 0 \| 15 \|/);
+  t.match(md.out, /may not be written to an unmanaged zone/);
+  t.match(md.out, /approved \| carol .*expires_at=2026-12-01/);
+  t.match(md.out, /policy_loaded/);
+  const csv = await cli('report', '--state-dir', stateDir, '--format', 'csv');
+  const lines = csv.out.trim().split('\n');
+  t.match(lines[0]!, /^section,key,allow,deny,allow_monitor,total/);
+  t.equal(lines.filter((l) => l.startsWith('denial,')).length, 15);
+  const json = JSON.parse((await cli('report', '--state-dir', stateDir, '--format', 'json', '--since', '2026-11-01T12:30:00Z')).out);
+  t.equal(json.decisions.total, 30, 'the window selects the second half');
+  t.equal(json.verification[0].ok, true);
+
+  // Now break it: the verify exit code is 1 and the first break is named.
+  const segDir = join(stateDir, 'audit', 'segments');
+  const seg = join(segDir, readdirSync(segDir)[0]!);
+  writeFileSync(seg, readFileSync(seg, 'utf8').replace('"decision":"deny"', '"decision":"allow"'));
+  const broken = await cli('verify', '--state-dir', stateDir);
+  t.equal(broken.code, 1, 'a broken chain exits 1');
+  t.match(broken.out, /BROKEN/);
+  t.match(broken.out, /first break: seq 3: hash_mismatch/);
+  const brokenReport = await cli('report', '--state-dir', stateDir);
+  t.match(brokenReport.out, /\*\*BROKEN\*\*.*\n\s+- First break: seq 3: hash_mismatch/);
+
+  t.equal((await cli('verify', '--state-dir', join(root, 'nothing-here'))).code, 2, 'a missing spool is a usage error');
+  const help = await cli('verify', '--help');
+  t.equal(help.code, 0);
+  t.match(help.out, /--source <where>/);
+});
+
+t.test('verify, query and report from PostgreSQL', async (t) => {
+  const db = await startPostgres();
+  t.teardown(() => db.stop());
+  const stateDir = join(root, 'pg');
+  const chainId = await populate(stateDir, db.connectionString);
+  const v = await cli('verify', '--source', 'postgres', '--postgres', db.connectionString, '--json');
+  t.equal(v.code, 0);
+  const [r] = JSON.parse(v.out);
+  t.equal(r.chainId, chainId);
+  t.equal(r.records, 64);
+  t.equal(r.keyOrigin, 'postgres');
+  const q = await cli('query', '--source', 'postgres', '--postgres', db.connectionString, '--tier', 'PROPRIETARY', '--user', 'alice', '--json');
+  t.equal(q.out.trim().split('\n').length, 10, 'alice had 10 of the 15 PROPRIETARY denials');
+  const rep = await cli('report', '--source', 'postgres', '--postgres', db.connectionString);
+  t.match(rep.out, /PostgreSQL audit store/);
+  t.match(rep.out, /\*\*INTACT\*\*/);
+  await db.stopServer();
+  const down = await cli('verify', '--source', 'postgres', '--postgres', db.connectionString);
+  t.equal(down.code, 1, 'unreachable PostgreSQL cannot vouch for anything: exit 1');
+  t.match(down.err, /PostgreSQL/);
+});
