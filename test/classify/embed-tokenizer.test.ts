@@ -30,7 +30,7 @@ t.test('WordPiece takes the longest match first and marks continuations with ##'
   t.same(tok.encode('x'.repeat(101)), [tok.unkId], 'words over 100 characters are [UNK]');
 });
 
-t.test('chunks are [CLS] … [SEP] rows of at most maxLength with mask and token types, padded', async (t) => {
+t.test('chunks are [CLS] … [SEP] rows of at most maxLength with an attention mask, padded', async (t) => {
   const tok = new WordPieceTokenizer(readVocab(vocabFile), { maxLength: 6 });
   const b = tok.encodeChunks('the quarterly revenue summary internal runbook for');
   // 7 tokens, 4 per row -> rows of 4+2 and 3+2
@@ -41,7 +41,6 @@ t.test('chunks are [CLS] … [SEP] rows of at most maxLength with mask and token
   t.same(row(b.inputIds, 0), [tok.clsId, 5, 6, 7, 8, tok.sepId]);
   t.same(row(b.inputIds, 1), [tok.clsId, 9, 10, 11, tok.sepId, tok.padId]);
   t.same(row(b.attentionMask, 1), [1, 1, 1, 1, 1, 0]);
-  t.same(row(b.tokenTypeIds, 0), [0, 0, 0, 0, 0, 0]);
   const empty = tok.encodeChunks('');
   t.same(Array.from(empty.inputIds, Number), [tok.clsId, tok.sepId], 'empty text is [CLS] [SEP]');
   t.equal(tok.encodeChunks('the '.repeat(100), 3).rows, 3, 'maxChunks bounds the rows');

@@ -1,6 +1,7 @@
 // Standard BERT tokenisation for any vocab.txt: basic tokenizer (clean, CJK split, lowercase
 // and strip accents, punctuation split) then greedy longest-match WordPiece with ##subwords,
-// then [CLS] … [SEP] chunks of at most maxLength with attention mask and token_type_ids.
+// then [CLS] … [SEP] chunks of at most maxLength with attention mask (token_type_ids are all
+// zero for one segment; the worker allocates them only for models that declare them).
 // The Python twin (model/tokenizer.py) produced the shipped model's training ids; the two are
 // pinned together by test/fixtures/embed/tokenizer-cases.json.
 
@@ -16,7 +17,6 @@ export interface EncodedBatch {
   /** Row-major [rows, seq]; rows are padded with [PAD] to the longest row. */
   inputIds: BigInt64Array;
   attentionMask: BigInt64Array;
-  tokenTypeIds: BigInt64Array;
   rows: number;
   seq: number;
   /** Real (unpadded) tokens per row, [CLS]/[SEP] included: the weights for pooling chunks. */
@@ -61,9 +61,33 @@ function isAsciiPunct(cp: number): boolean {
   return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
 }
 
+// Printable ASCII that is not punctuation is exactly [A-Za-z0-9], so for pure-ASCII text the
+// basic tokenizer reduces to: drop control characters, lowercase, take alphanumeric runs and
+// single punctuation marks. One regex pass instead of a per-character loop (64 KiB in ~1 ms).
+const NON_ASCII = /[^\x00-\x7f]/;
+const ASCII_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+const ASCII_TOKEN = /[A-Za-z0-9]+|[!-/:-@[-`{-~]/g;
+
 /** Words and punctuation marks of `text`, as BERT's BasicTokenizer splits them. */
 export function basicTokenize(text: string, lowercase = true): string[] {
   const out: string[] = [];
+  // Lines are whitespace-separated, so each can take the fast or the general path on its own.
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end);
+    if (!NON_ASCII.test(line)) {
+      const clean = line.replace(ASCII_CONTROL, '');
+      const m = (lowercase ? clean.toLowerCase() : clean).match(ASCII_TOKEN);
+      if (m) for (const w of m) out.push(w);
+    } else basicTokenizeGeneral(line, lowercase, out);
+    start = end + 1;
+  }
+  return out;
+}
+
+function basicTokenizeGeneral(text: string, lowercase: boolean, out: string[]): void {
   let cur = '';
   const flush = (): void => {
     if (cur) {
@@ -113,7 +137,6 @@ export function basicTokenize(text: string, lowercase = true): string[] {
     }
   }
   flush();
-  return out;
 }
 
 export class WordPieceTokenizer {
@@ -125,6 +148,8 @@ export class WordPieceTokenizer {
   readonly unkId: number;
   // Words repeat heavily within and across files; caching their pieces keeps 64 KiB under a few ms.
   private readonly wordCache = new Map<string, number[]>();
+  // BigInt(id) allocates; the model inputs are int64, so convert each vocab id once.
+  private readonly bigIds: bigint[] = [];
 
   constructor(readonly vocab: Map<string, number>, opts: TokenizerOptions = {}) {
     this.lowercase = opts.lowercase ?? true;
@@ -134,6 +159,9 @@ export class WordPieceTokenizer {
     this.sepId = vocab.get('[SEP]')!;
     this.padId = vocab.get('[PAD]') ?? 0;
     this.unkId = vocab.get('[UNK]')!;
+    let maxId = 0;
+    for (const id of vocab.values()) maxId = Math.max(maxId, id);
+    for (let i = 0; i <= maxId; i++) this.bigIds.push(BigInt(i));
   }
 
   static fromFile(vocabFile: string, opts: TokenizerOptions = {}): WordPieceTokenizer {
@@ -177,7 +205,30 @@ export class WordPieceTokenizer {
   /** Token ids of `text` without [CLS]/[SEP]. */
   encode(text: string): number[] {
     const ids: number[] = [];
-    for (const w of basicTokenize(text, this.lowercase)) for (const id of this.wordPiece(w)) ids.push(id);
+    const push = (w: string): void => {
+      // Whole words in the vocab are the common case: skip the piece cache for them.
+      const direct = this.vocab.get(w);
+      if (direct !== undefined && w.length <= MAX_WORD_CHARS) ids.push(direct);
+      else for (const id of this.wordPiece(w)) ids.push(id);
+    };
+    // Same line-by-line split as basicTokenize, fused with WordPiece to avoid an array of words.
+    let start = 0;
+    while (start <= text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const line = text.slice(start, end);
+      if (!NON_ASCII.test(line)) {
+        const clean = line.replace(ASCII_CONTROL, '');
+        const src = this.lowercase ? clean.toLowerCase() : clean;
+        ASCII_TOKEN.lastIndex = 0;
+        for (let m = ASCII_TOKEN.exec(src); m; m = ASCII_TOKEN.exec(src)) push(m[0]);
+      } else {
+        const words: string[] = [];
+        basicTokenizeGeneral(line, this.lowercase, words);
+        for (const w of words) push(w);
+      }
+      start = end + 1;
+    }
     return ids;
   }
 
@@ -192,17 +243,17 @@ export class WordPieceTokenizer {
     const lengths: number[] = [];
     for (let r = 0; r < rows; r++) lengths.push(Math.min(body, Math.max(0, ids.length - r * body)) + 2);
     const seq = Math.max(...lengths);
-    const inputIds = new BigInt64Array(rows * seq).fill(BigInt(this.padId));
+    const big = this.bigIds;
+    const inputIds = new BigInt64Array(rows * seq).fill(big[this.padId]!);
     const attentionMask = new BigInt64Array(rows * seq);
-    const tokenTypeIds = new BigInt64Array(rows * seq);
     for (let r = 0; r < rows; r++) {
       const base = r * seq;
       const len = lengths[r]!;
-      inputIds[base] = BigInt(this.clsId);
-      for (let j = 1; j < len - 1; j++) inputIds[base + j] = BigInt(ids[r * body + j - 1]!);
-      inputIds[base + len - 1] = BigInt(this.sepId);
+      inputIds[base] = big[this.clsId]!;
+      for (let j = 1; j < len - 1; j++) inputIds[base + j] = big[ids[r * body + j - 1]!]!;
+      inputIds[base + len - 1] = big[this.sepId]!;
       attentionMask.fill(1n, base, base + len);
     }
-    return { inputIds, attentionMask, tokenTypeIds, rows, seq, lengths };
+    return { inputIds, attentionMask, rows, seq, lengths };
   }
 }

@@ -34,23 +34,28 @@ async function embed(
   const t0 = performance.now();
   const encoded = texts.map((t) => tok.encodeChunks(t, init.maxChunks));
   const rows = encoded.reduce((n, e) => n + e.rows, 0);
-  const seq = Math.max(...encoded.map((e) => e.seq));
-  const ids = new BigInt64Array(rows * seq).fill(BigInt(tok.padId));
-  const mask = new BigInt64Array(rows * seq);
-  const types = new BigInt64Array(rows * seq);
-  const lengths: number[] = [];
-  let r = 0;
-  for (const e of encoded) {
-    for (let i = 0; i < e.rows; i++, r++) {
-      ids.set(e.inputIds.subarray(i * e.seq, (i + 1) * e.seq), r * seq);
-      mask.set(e.attentionMask.subarray(i * e.seq, (i + 1) * e.seq), r * seq);
-      lengths.push(e.lengths[i]!);
+  let ids: BigInt64Array;
+  let mask: BigInt64Array;
+  let seq: number;
+  if (encoded.length === 1) {
+    // The common case (one file): feed the tokenizer's arrays as they are, no copy.
+    ({ inputIds: ids, attentionMask: mask, seq } = encoded[0]!);
+  } else {
+    seq = Math.max(...encoded.map((e) => e.seq));
+    ids = new BigInt64Array(rows * seq).fill(BigInt(tok.padId));
+    mask = new BigInt64Array(rows * seq);
+    let r = 0;
+    for (const e of encoded) {
+      for (let i = 0; i < e.rows; i++, r++) {
+        ids.set(e.inputIds.subarray(i * e.seq, (i + 1) * e.seq), r * seq);
+        mask.set(e.attentionMask.subarray(i * e.seq, (i + 1) * e.seq), r * seq);
+      }
     }
   }
   const feeds: Record<string, ort.Tensor> = {};
-  const all: Record<string, BigInt64Array> = { input_ids: ids, attention_mask: mask, token_type_ids: types };
   for (const name of session.inputNames) {
-    const data = all[name];
+    // Single-segment input: token types are all zero, allocated only for models that take them.
+    const data = name === 'input_ids' ? ids : name === 'attention_mask' ? mask : name === 'token_type_ids' ? new BigInt64Array(rows * seq) : undefined;
     if (!data) throw new Error(`model input "${name}" is not one of input_ids, attention_mask, token_type_ids`);
     feeds[name] = new ort.Tensor('int64', data, [rows, seq]);
   }
@@ -62,7 +67,7 @@ async function embed(
   const embeddings: Float32Array[] = [];
   const tokens: number[] = [];
   const chunks: number[] = [];
-  r = 0;
+  let r = 0;
   for (const e of encoded) {
     const dim = pooledRows.dim;
     const v = new Float32Array(dim);
