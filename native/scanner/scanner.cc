@@ -113,6 +113,12 @@ std::shared_ptr<const RuleSet> RuleSet::Compile(const std::vector<RuleSpec>& spe
     r.ngroups = std::max(s.group, 0) + 1;
     rs->rules_.push_back(std::move(r));
   }
+  std::string any;
+  for (size_t i = 0; i < specs.size(); ++i) any += (i ? "|(?:" : "(?:") + specs[i].pattern + ")";
+  if (!specs.empty()) {
+    rs->any_.reset(new RE2(any, ScannerOptions(256 << 20)));
+    if (!rs->any_->ok()) rs->any_.reset();  // then phase 2 runs one pass per fired rule
+  }
   if (!rs->set_->Compile()) {
     err->index = specs.size();
     err->message = "rule set too large to compile (RE2 memory budget)";
@@ -215,38 +221,71 @@ ScanStatus StreamScanner::Process(const char* p, size_t n, uint64_t abs, bool fi
   std::sort(fired.begin(), fired.end());
   std::vector<size_t> newlines;
   bool newlines_built = false;
-  re2::StringPiece text(p, n);
-  re2::StringPiece groups[16];
-  for (int idx : fired) {
-    const RuleSet::Rule& r = rules_->rules_[static_cast<size_t>(idx)];
-    int ng = std::min(r.ngroups, 16);
+  if (fired.size() >= 2 && rules_->any_) {
+    // Phase 2 in one pass: the alternation finds the leftmost match of any rule; the first
+    // fired rule (in table order) that matches there, anchored, is the one the alternation
+    // chose. A match of another rule overlapping it is not counted; a fired rule the pass
+    // never reports still gets its own pass below, so no rule that fired is lost.
+    std::vector<char> seen(rules_->size(), 0);
+    re2::StringPiece text(p, n);
+    re2::StringPiece whole;
+    re2::StringPiece groups[16];
     size_t pos = 0;
-    while (pos <= n) {
-      if (!r.re->Match(text, pos, n, RE2::UNANCHORED, groups, ng)) break;
-      size_t mb = static_cast<size_t>(groups[0].data() - p);
-      size_t me = mb + groups[0].size();
+    while (pos <= n && rules_->any_->Match(text, pos, n, RE2::UNANCHORED, &whole, 1)) {
+      size_t mb = static_cast<size_t>(whole.data() - p);
+      size_t me = mb + whole.size();
       if (abs + mb >= accept_to) break;
-      if (abs + mb >= committed_) {
-        Candidate c{p, n, mb, me, mb, me};
-        if (r.spec.group > 0 && groups[r.spec.group].data() != nullptr) {
-          c.value_begin = static_cast<size_t>(groups[r.spec.group].data() - p);
-          c.value_end = c.value_begin + groups[r.spec.group].size();
-        }
-        ValidatorParams vp = params_;
-        vp.min_entropy = r.spec.min_entropy;
-        bool ok = Validate(r.validator, c, vp);
-        if (ok && !r.spec.reject_after.empty() && InList(r.spec.reject_after, WordAfter(p, n, c.value_end)))
-          ok = false;
-        if (ok && !r.spec.reject_before.empty() && InList(r.spec.reject_before, WordBefore(p, c.value_begin)))
-          ok = false;
-        if (ok) Record(static_cast<size_t>(idx), p, n, mb, c, &newlines, &newlines_built);
-        else ++hits_[static_cast<size_t>(idx)].rejected;
+      for (int idx : fired) {
+        const RuleSet::Rule& r = rules_->rules_[static_cast<size_t>(idx)];
+        if (!r.re->Match(text, mb, n, RE2::ANCHOR_START, groups, std::min(r.ngroups, 16))) continue;
+        seen[static_cast<size_t>(idx)] = 1;
+        if (abs + mb >= committed_)
+          Consider(static_cast<size_t>(idx), p, n, mb, mb + groups[0].size(), groups, &newlines, &newlines_built);
+        break;
       }
       pos = me > mb ? me : mb + 1;
     }
+    for (int idx : fired)
+      if (!seen[static_cast<size_t>(idx)]) ScanRule(static_cast<size_t>(idx), p, n, abs, accept_to, &newlines, &newlines_built);
+  } else {
+    for (int idx : fired) ScanRule(static_cast<size_t>(idx), p, n, abs, accept_to, &newlines, &newlines_built);
   }
   committed_ = accept_to;
   return ScanStatus::kOk;
+}
+
+void StreamScanner::ScanRule(size_t idx, const char* p, size_t n, uint64_t abs, uint64_t accept_to,
+                             std::vector<size_t>* newlines, bool* newlines_built) {
+  const RuleSet::Rule& r = rules_->rules_[idx];
+  re2::StringPiece text(p, n);
+  re2::StringPiece groups[16];
+  int ng = std::min(r.ngroups, 16);
+  size_t pos = 0;
+  while (pos <= n) {
+    if (!r.re->Match(text, pos, n, RE2::UNANCHORED, groups, ng)) break;
+    size_t mb = static_cast<size_t>(groups[0].data() - p);
+    size_t me = mb + groups[0].size();
+    if (abs + mb >= accept_to) break;
+    if (abs + mb >= committed_) Consider(idx, p, n, mb, me, groups, newlines, newlines_built);
+    pos = me > mb ? me : mb + 1;
+  }
+}
+
+void StreamScanner::Consider(size_t idx, const char* p, size_t n, size_t mb, size_t me, const re2::StringPiece* groups,
+                             std::vector<size_t>* newlines, bool* newlines_built) {
+  const RuleSet::Rule& r = rules_->rules_[idx];
+  Candidate c{p, n, mb, me, mb, me};
+  if (r.spec.group > 0 && groups[r.spec.group].data() != nullptr) {
+    c.value_begin = static_cast<size_t>(groups[r.spec.group].data() - p);
+    c.value_end = c.value_begin + groups[r.spec.group].size();
+  }
+  ValidatorParams vp = params_;
+  vp.min_entropy = r.spec.min_entropy;
+  bool ok = Validate(r.validator, c, vp);
+  if (ok && !r.spec.reject_after.empty() && InList(r.spec.reject_after, WordAfter(p, n, c.value_end))) ok = false;
+  if (ok && !r.spec.reject_before.empty() && InList(r.spec.reject_before, WordBefore(p, c.value_begin))) ok = false;
+  if (ok) Record(idx, p, n, mb, c, newlines, newlines_built);
+  else ++hits_[idx].rejected;
 }
 
 void StreamScanner::Record(size_t rule, const char* p, size_t n, size_t at, const Candidate& c,

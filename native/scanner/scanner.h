@@ -58,6 +58,9 @@ class RuleSet {
   };
   RuleSet() = default;
   std::unique_ptr<RE2::Set> set_;
+  // All rules as one alternation, in rule order: one DFA pass finds the next match of any
+  // fired rule (phase 2) instead of one pass per fired rule.
+  std::unique_ptr<RE2> any_;
   std::vector<Rule> rules_;
 };
 
@@ -101,6 +104,11 @@ class StreamScanner {
 
  private:
   ScanStatus Process(const char* p, size_t n, uint64_t abs, bool final);
+  // Runs one rule alone over the window (phase 2 for a rule the alternation pass shadowed).
+  void ScanRule(size_t idx, const char* p, size_t n, uint64_t abs, uint64_t accept_to, std::vector<size_t>* newlines,
+                bool* newlines_built);
+  void Consider(size_t idx, const char* p, size_t n, size_t mb, size_t me, const re2::StringPiece* groups,
+                std::vector<size_t>* newlines, bool* newlines_built);
   ScanStatus Flush(bool final);
   void Record(size_t rule, const char* p, size_t n, size_t at, const Candidate& c,
               std::vector<size_t>* newlines, bool* newlines_built);
