@@ -277,6 +277,11 @@ export class Graph {
     }
   }
 
+  /** Destinations of a node's out-edges, without reading the edges. */
+  outIds(src: number): number[] {
+    return this.kv.keys('edgesOut', K.prefixRange(src)).map((k) => (k as number[])[1]!);
+  }
+
   get hasRaised(): boolean {
     return this.raised.size > 0;
   }

@@ -58,10 +58,14 @@ export function aggregate(c: ClsRec): ClsRec {
  */
 export function inheritedOf(derived: ClsRec | undefined, copied: ClsRec | undefined, isAggregate: boolean): ClsRec | undefined {
   const d = derived && isAggregate ? aggregate(derived) : derived;
-  return combine(d, copied);
+  return copied === undefined ? d : combine(d, copied);
 }
 
-/** Effective rule: max(content, inherited). */
+/** Effective rule: max(content, inherited). Returns one of its inputs when it covers the other (no copy). */
 export function effective(content: ClsRec | undefined, inherited: ClsRec | undefined): ClsRec | undefined {
+  if (inherited === undefined) return content;
+  if (content === undefined) return inherited;
+  if (covers(inherited, content) && inherited.conf <= content.conf) return inherited;
+  if (covers(content, inherited)) return content;
   return combine(content, inherited);
 }

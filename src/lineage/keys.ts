@@ -57,11 +57,13 @@ export const fpNodeKey = (node: number): Key => node;
 export interface Range {
   start?: Key;
   end?: Key;
+  /** Set for prefix ranges: the first key element they all share. */
+  prefix?: string | number;
 }
 
 /** All keys [first, …] of a two-part key. */
 export function prefixRange(first: number | string): Range {
-  return { start: [first], end: [first, HIGH] };
+  return { start: [first], end: [first, HIGH], prefix: first };
 }
 
 /** Keys [t, …] with t >= fromMs (events and run ends are ordered by time). */

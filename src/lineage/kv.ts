@@ -11,7 +11,42 @@ import { DB_NAMES, keyId, inRange, type DbName, type Key, type Range } from './k
 /** The environment file inside the lineage directory (lmdb-js adds `-lock` beside it). */
 export const DATA_FILE = 'lineage.mdb';
 const DELETE = Symbol('delete');
-type Pending = Map<string, { key: Key; value: unknown }>;
+const STRUCTURES = Symbol.for('structures');
+const OBJECT_DBS = new Set<DbName>(['nodes', 'edgesIn', 'events', 'runs', 'procs', 'fpNodes']);
+type Entry = { key: Key; value: unknown };
+
+/**
+ * Unsaved writes of one database, also indexed by the first element of array keys so a
+ * prefix range (a node's edges) touches only its own entries, not the whole batch.
+ */
+class Pending {
+  readonly all = new Map<string, Entry>();
+  readonly byFirst = new Map<string | number, Map<string, Entry>>();
+
+  get size(): number {
+    return this.all.size;
+  }
+
+  get(id: string): Entry | undefined {
+    return this.all.get(id);
+  }
+
+  set(id: string, e: Entry): void {
+    this.all.set(id, e);
+    if (Array.isArray(e.key)) {
+      const first = e.key[0]!;
+      let m = this.byFirst.get(first);
+      if (m === undefined) this.byFirst.set(first, (m = new Map()));
+      m.set(id, e);
+    }
+  }
+
+  /** Entries that may fall in the range (a superset; callers still check bounds). */
+  candidates(range: Range): Iterable<[string, Entry]> {
+    if (range.prefix !== undefined) return this.byFirst.get(range.prefix) ?? [];
+    return this.all;
+  }
+}
 
 export interface KvOptions {
   readOnly?: boolean;
@@ -41,7 +76,11 @@ export class Kv {
       mapSize: 64 * 1024 ** 3,
     });
     const dbs = {} as Record<DbName, Database>;
-    for (const name of DB_NAMES) dbs[name] = this.root.openDB({ name });
+    for (const name of DB_NAMES) {
+      // Records of one database share their shape: storing the property names once
+      // (msgpack shared structures) makes values smaller and decoding several times faster.
+      dbs[name] = this.root.openDB(OBJECT_DBS.has(name) ? { name, sharedStructuresKey: STRUCTURES } : { name });
+    }
     this.dbs = dbs;
   }
 
@@ -56,7 +95,7 @@ export class Kv {
     if (this.readOnly) throw new Error('lineage store is open read-only');
     const map = this.pending[db];
     const id = keyId(key);
-    if (!map.has(id)) this.pendingCount++;
+    if (map.get(id) === undefined) this.pendingCount++;
     map.set(id, { key, value });
   }
 
@@ -66,15 +105,16 @@ export class Kv {
 
   /** Entries in a range, the overlay winning over LMDB; LMDB order, then unsaved keys. */
   *range(db: DbName, range: Range): Iterable<{ key: Key; value: unknown }> {
-    const overlay = new Map<string, { key: Key; value: unknown }>();
+    const overlay = new Map<string, Entry>();
     for (const layer of [this.inflight?.[db], this.pending[db]]) {
       if (layer === undefined || layer.size === 0) continue;
-      for (const [id, e] of layer) if (inRange(e.key, range)) overlay.set(id, e);
+      for (const [id, e] of layer.candidates(range)) if (inRange(e.key, range)) overlay.set(id, e);
     }
     const opts: { start?: Key; end?: Key } = {};
     if (range.start !== undefined) opts.start = range.start;
     if (range.end !== undefined) opts.end = range.end;
     for (const { key, value } of this.dbs[db].getRange(opts)) {
+      if (typeof key === 'symbol') continue; // the shared-structures entry
       const k = key as Key;
       if (overlay.size > 0) {
         const id = keyId(k);
@@ -88,6 +128,21 @@ export class Kv {
       yield { key: k, value };
     }
     for (const o of overlay.values()) if (o.value !== DELETE) yield o;
+  }
+
+  /** Keys only (no value decoding) of a range, the overlay applied. */
+  keys(db: DbName, range: Range): Key[] {
+    const out: Key[] = [];
+    const hasOverlay = (this.inflight?.[db].size ?? 0) > 0 || this.pending[db].size > 0;
+    if (hasOverlay) {
+      for (const { key } of this.range(db, range)) out.push(key);
+      return out;
+    }
+    const opts: { start?: Key; end?: Key } = {};
+    if (range.start !== undefined) opts.start = range.start;
+    if (range.end !== undefined) opts.end = range.end;
+    for (const key of this.dbs[db].getKeys(opts)) if (typeof key !== 'symbol') out.push(key as Key);
+    return out;
   }
 
   /** Count of entries in a database as committed (used for stats; ignores the overlay). */
@@ -118,7 +173,7 @@ export class Kv {
       await this.root.transaction(() => {
         for (const name of DB_NAMES) {
           const db = this.dbs[name];
-          for (const { key, value } of batch[name].values()) {
+          for (const { key, value } of batch[name].all.values()) {
             if (value === DELETE) db.removeSync(key);
             else db.putSync(key, value);
           }
@@ -146,7 +201,7 @@ export class Kv {
 
 function newPending(): Record<DbName, Pending> {
   const p = {} as Record<DbName, Pending>;
-  for (const name of DB_NAMES) p[name] = new Map();
+  for (const name of DB_NAMES) p[name] = new Pending();
   return p;
 }
 

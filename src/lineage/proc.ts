@@ -63,9 +63,10 @@ function tgidOf(pid: number): number | undefined {
 
 /**
  * Stat of the process a task belongs to, or undefined when it no longer exists.
- * Costs one read when pid is a process and two when it is a non-leader thread.
+ * Costs one read for a single-threaded process (or when the caller knows pid is a
+ * process, e.g. a ppid), two or three for a multi-threaded one.
  */
-export function procStat(pid: number): ProcStat | undefined {
+export function procStat(pid: number, isProcess = false): ProcStat | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   const text = readText(`/proc/${pid}/stat`);
   if (text === undefined) return undefined;
@@ -74,7 +75,8 @@ export function procStat(pid: number): ProcStat | undefined {
   // /proc/<tid>/stat of a non-leader thread reports the thread's own start time; the
   // thread group is only in status, which costs several times a stat read, so it is
   // read only when the task belongs to a multi-threaded process (num_threads, field 20).
-  if (st.threads <= 1) return st;
+  // A ppid always names a process, so walks up the parent chain skip this check.
+  if (isProcess || st.threads <= 1) return st;
   const tgid = tgidOf(pid);
   if (tgid === undefined || tgid === pid) return st;
   const leader = readText(`/proc/${tgid}/stat`);

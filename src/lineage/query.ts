@@ -98,7 +98,7 @@ export function impactOf(graph: Graph, root: NodeRec): ImpactEntry[] {
   for (let d = 1; frontier.length > 0; d++) {
     const next: number[] = [];
     for (const id of frontier) {
-      for (const { dst } of graph.outEdges(id)) {
+      for (const dst of graph.outIds(id)) {
         if (dist.has(dst)) continue;
         dist.set(dst, d);
         const n = graph.node(dst);

@@ -33,7 +33,8 @@ export interface TaintResult extends Taint {
   version: number;
 }
 
-export type Identify = (pid: number) => Pick<ProcessIdentity, 'pid' | 'startTime' | 'ppid' | 'comm'> | undefined;
+/** Identity of the process `pid` belongs to; `isProcess` says pid is known to be a process, not a thread. */
+export type Identify = (pid: number, isProcess?: boolean) => Pick<ProcessIdentity, 'pid' | 'startTime' | 'ppid' | 'comm'> | undefined;
 export type Describe = (node: number) => Omit<TaintFile, 'tier' | 'tags'> | undefined;
 
 const EMPTY: TaintResult = Object.freeze({ tier: 'PUBLIC', tags: [], files: [], nodes: [], sources: [], version: 0 }) as TaintResult;
@@ -57,11 +58,11 @@ export class TaintTracker {
   ) {}
 
   /** Identity of the process a task belongs to, trusted for ttlMs. */
-  identify(pid: number): ProcStat | undefined {
+  identify(pid: number, isProcess = false): ProcStat | undefined {
     const t = this.clock();
     const hit = this.ids.get(pid);
     if (hit !== undefined && t - hit.at < this.ttlMs) return hit.st;
-    const id = this.identifyImpl(pid);
+    const id = this.identifyImpl(pid, isProcess);
     if (id === undefined) {
       this.ids.delete(pid);
       return undefined;
@@ -119,7 +120,7 @@ export class TaintTracker {
         if (depth > 0 && p.sources.size > 0) inheritedFromAncestor = true;
       }
       if (cur.ppid <= 0 || cur.ppid === cur.pid) break;
-      cur = this.identify(cur.ppid);
+      cur = this.identify(cur.ppid, true);
     }
     if (inheritedFromAncestor) {
       // Copy the ancestors' taint into the process itself: if the ancestor exits and the
@@ -155,7 +156,7 @@ export class TaintTracker {
   prune(): ProcTaint[] {
     const ended: ProcTaint[] = [];
     for (const p of this.procs.values()) {
-      const now = this.identifyImpl(p.pid);
+      const now = this.identifyImpl(p.pid, true);
       if (now === undefined || now.startTime !== p.startTime || now.pid !== p.pid) ended.push(p);
     }
     for (const p of ended) {
