@@ -97,7 +97,7 @@ class Parser {
     const pkg = this.refToPath(pkgTerm, 'package');
     const imports: Import[] = [];
     const rules: Rule[] = [];
-    while (this.isKw('import')) {
+    while (this.isKw('import') && !this.followsRef()) {
       const it = this.tok;
       this.i++;
       const path = this.refFromIdent(true);
@@ -111,8 +111,8 @@ class Parser {
       imports.push({ path, alias, loc: this.loc(it) });
     }
     while (this.tok.kind !== 'eof') {
-      if (this.isKw('import')) this.fail('imports must come before rules');
-      if (this.isKw('package')) this.fail('unexpected package keyword: a module has one package');
+      if (this.isKw('import') && !this.followsRef()) this.fail('imports must come before rules');
+      if (this.isKw('package') && !this.followsRef()) this.fail('unexpected package keyword: a module has one package');
       rules.push(...this.rule(moduleIndex));
     }
     return { pkg, imports, rules, file: this.src.file, loc: this.loc(start) };
@@ -155,7 +155,7 @@ class Parser {
   private rule(moduleIndex: number): Rule[] {
     const start = this.tok;
     let isDefault = false;
-    if (this.isKw('default') && this.peek().kind === 'ident' && !this.isP('.', this.peek())) {
+    if (this.isKw('default') && this.peek().kind === 'ident' && !this.followsRef()) {
       isDefault = true;
       this.i++;
     }
@@ -211,7 +211,7 @@ class Parser {
       this.fail(`unexpected ${this.describe()} token`);
     }
     const elses: ElseClause[] = [];
-    while (this.isKw('else')) {
+    while (this.isKw('else') && !this.followsRef()) {
       const et = this.tok;
       this.i++;
       let ev: Term | null = null;
@@ -318,7 +318,7 @@ class Parser {
       if (this.isKw('in')) {
         this.i++;
         const coll = this.termRel();
-        term = { t: 'call', fn: 'internal.member_3', fnRef: this.v('internal.member_3', loc), args: [term, v, coll], loc };
+        term = this.inChain({ t: 'call', fn: 'internal.member_3', fnRef: this.v('internal.member_3', loc), args: [term, v, coll], loc });
       } else this.i = save;
     }
     return { kind: 'term', negated, term, with: this.withs(), loc };
@@ -336,7 +336,7 @@ class Parser {
 
   private withs(): With[] {
     const out: With[] = [];
-    while (this.isKw('with')) {
+    while (this.isKw('with') && !this.followsRef()) {
       const wt = this.tok;
       this.i++;
       const target = this.termRel();
@@ -357,6 +357,17 @@ class Parser {
       const rhs = this.termIn();
       const fn = op.text === '=' ? 'eq' : 'assign';
       return { t: 'call', fn, fnRef: this.v(fn, this.loc(op)), args: [lhs, rhs], loc: lhs.loc };
+    }
+    return lhs;
+  }
+
+  /** `x in a in b` chains: each `in` tests the previous result. */
+  private inChain(lhs: Term): Term {
+    while (this.isKw('in') && !this.tok.nl) {
+      const op = this.tok;
+      this.i++;
+      const rhs = this.termRel();
+      lhs = { t: 'call', fn: 'internal.member_2', fnRef: this.v('internal.member_2', this.loc(op)), args: [lhs, rhs], loc: lhs.loc };
     }
     return lhs;
   }
@@ -431,7 +442,7 @@ class Parser {
         this.i++;
         return this.template(t, loc);
       case 'ident': {
-        if (t.text === 'true' || t.text === 'false' || t.text === 'null') {
+        if ((t.text === 'true' || t.text === 'false' || t.text === 'null') && !this.followsRef()) {
           this.i++;
           return { t: 'scalar', v: t.text === 'null' ? null : t.text === 'true', loc };
         }
@@ -450,7 +461,16 @@ class Parser {
           this.i++;
           const saveNoOr = this.noOr;
           this.noOr = false;
-          const inner = this.exprTerm();
+          let inner = this.exprTerm();
+          if (this.isP(',')) {
+            // `(k, v in xs)`: membership with a key, parenthesised.
+            this.i++;
+            const v = this.termRel();
+            if (!this.isKw('in')) this.fail('unexpected , token: expected in');
+            this.i++;
+            const coll = this.termRel();
+            inner = this.inChain({ t: 'call', fn: 'internal.member_3', fnRef: this.v('internal.member_3', loc), args: [inner, v, coll], loc });
+          }
           this.noOr = saveNoOr;
           this.expectP(')');
           return this.suffixes(inner);

@@ -115,6 +115,13 @@ export function register(t: BuiltinTable): void {
     if (start > end) start = end;
     return a.slice(Math.floor(start), Math.floor(end));
   });
+  def(t, 'array.flatten', 1, ([a]) => {
+    if (!Array.isArray(a)) throw typeErr(1, 'array', a!);
+    const out: Value[] = [];
+    // One level, as OPA does: nested arrays inside elements stay arrays.
+    for (const x of a) Array.isArray(x) ? out.push(...x) : out.push(x);
+    return out;
+  });
   def(t, 'array.reverse', 1, ([a]) => {
     if (!Array.isArray(a)) throw typeErr(1, 'array', a!);
     return [...a].reverse();

@@ -6,15 +6,15 @@ import { type BuiltinTable, def } from './types.js';
 
 const RE = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
-function parse(v: string): [bigint, bigint, bigint, string[]] {
+function parse(v: string, pos = 1): [bigint, bigint, bigint, string[]] {
   const m = RE.exec(v);
-  if (!m) throw new BuiltinError(`string ${JSON.stringify(v)} is not a valid SemVer`);
+  if (!m) throw new BuiltinError(`operand ${pos}: string ${JSON.stringify(v)} is not a valid SemVer`);
   return [BigInt(m[1]!), BigInt(m[2]!), BigInt(m[3]!), m[4] ? m[4].split('.') : []];
 }
 
 export function semverCompare(a: string, b: string): number {
-  const x = parse(a);
-  const y = parse(b);
+  const x = parse(a, 1);
+  const y = parse(b, 2);
   for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (x[i] as bigint) < (y[i] as bigint) ? -1 : 1;
   const p = x[3];
   const q = y[3];

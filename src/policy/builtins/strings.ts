@@ -2,7 +2,7 @@
 // like Go runes), plus sprintf with Go's common verbs over Rego values.
 
 import { BuiltinError } from '../errors.js';
-import { RSet, type Value, compare, isNum, isObj, numberText, objEntries } from '../value.js';
+import { RSet, type Value, compare, isNum, isObj, numberText, objEntries, typeName } from '../value.js';
 import { coll, int, num, obj, str, strColl, typeErr } from './args.js';
 import { type BuiltinTable, def } from './types.js';
 
@@ -158,11 +158,11 @@ function strOrColl(v: Value, pos: number): string[] {
   if (typeof v === 'string') return [v];
   if (Array.isArray(v) || v instanceof RSet) {
     return coll(v, pos).map((x) => {
-      if (typeof x !== 'string') throw typeErr(pos, 'one of {array, set, string} of strings', v);
+      if (typeof x !== 'string') throw new BuiltinError(`operand ${pos} must be array of strings but got array containing ${typeName(x)}`, true);
       return x;
     });
   }
-  throw typeErr(pos, 'one of {array, set, string}', v);
+  throw typeErr(pos, 'one of {string, set, array}', v);
 }
 
 /** Rego's own text form of a value (what OPA's `Term.String()` prints). */

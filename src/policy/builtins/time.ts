@@ -13,9 +13,9 @@ const NS_PER_MS = 1000000n;
 
 function toNs(v: Value, pos: number): bigint {
   const n = num(v, pos);
-  if (typeof n === 'bigint') return n;
-  if (!Number.isInteger(n)) return BigInt(Math.trunc(n));
-  return BigInt(n);
+  const b = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
+  if (b > 2n ** 63n - 1n || b < -(2n ** 63n)) throw new BuiltinError('timestamp too big');
+  return b;
 }
 
 interface Fields {
@@ -85,12 +85,19 @@ function nsAndZone(v: Value, pos: number): [bigint, string] {
   throw typeErr(pos, 'one of {array, number}', v);
 }
 
+const MAX_NS = 2n ** 63n - 1n;
+const MIN_NS = -(2n ** 63n);
+
 function utcNs(y: number, mo: number, d: number, h: number, mi: number, s: number, nanos: number, offSec: number): bigint {
-  const ms = Date.UTC(0, mo - 1, d, h, mi, s) ;
-  // Date.UTC maps years 0-99 to 1900+; set the full year explicitly.
-  const dt = new Date(ms);
-  dt.setUTCFullYear(y);
-  return (BigInt(dt.getTime()) - BigInt(offSec) * 1000n) * NS_PER_MS + BigInt(nanos);
+  // setUTCFullYear with month and day normalises overflow (month 13 → next January) and
+  // avoids Date.UTC's mapping of years 0-99 to 1900+.
+  const dt = new Date(0);
+  dt.setUTCFullYear(y, mo - 1, d);
+  dt.setUTCHours(h, mi, s, 0);
+  const ns = (BigInt(dt.getTime()) - BigInt(offSec) * 1000n) * NS_PER_MS + BigInt(nanos);
+  // OPA keeps times as int64 nanoseconds (years 1678-2262).
+  if (ns > MAX_NS || ns < MIN_NS) throw new BuiltinError('time outside of valid range');
+  return ns;
 }
 
 // ---------- Go layouts ----------
@@ -393,8 +400,8 @@ function diff(a: bigint, b: bigint, tz: string): Value[] {
     days--;
   }
   if (days < 0) {
-    // Days of the month before y's month.
-    days += new Date(Date.UTC(y.year, y.month - 1, 0)).getUTCDate();
+    // Borrow the length of the earlier time's month (as OPA does).
+    days += new Date(Date.UTC(2000, x.month, 0)).getUTCDate() + (x.month === 2 && isLeap(x.year) ? 1 : 0) - (x.month === 2 ? 1 : 0);
     months--;
   }
   if (months < 0) {

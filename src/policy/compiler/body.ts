@@ -942,7 +942,10 @@ export class BodyCompiler {
         const mk = m.get(key);
         if (mk) {
           if ('value' in mk) return mk.value;
-          return mk.fn(args, c, loc);
+          // Inside the replacement, the replaced function is the original again (no self-recursion).
+          const rest = new Map(m);
+          rest.delete(key);
+          return mk.fn(args, new Ctx(c.nodes, c.input, c.data, c.overrides, rest.size ? rest : null, c.opts, c), loc);
         }
       }
       return impl(args, c, loc);

@@ -89,6 +89,8 @@ export class Resolver {
   readonly counter = { n: 0 };
   /** The scope of each closure (comprehension term or `every` expression). */
   readonly scopes = new Map<object, Scope>();
+  /** Heads of `with … as <name>` values: variables only if the name is otherwise in scope. */
+  private deferred: Term[] = [];
   /** Names of functions in scope; a call's name is not a variable. */
   constructor(private readonly isRootName: (name: string) => boolean = (n) => ROOTS.has(n)) {}
 
@@ -111,9 +113,16 @@ export class Resolver {
     const occ: Term[] = [...predeclared];
     for (const t of extra) namesInTerm(t, occ);
     for (const e of body) this.namesInExpr(e, occ);
+    const deferred = this.deferred;
+    this.deferred = [];
     for (const v of occ) {
       if (v.t !== 'var') continue;
       this.bindName(v, scope, declared);
+    }
+    for (const v of deferred) {
+      if (v.t !== 'var') continue;
+      const s = scope.names.get(v.name) ?? scope.parent?.lookupFromChild(v.name);
+      if (s !== undefined) this.slots.set(v, s);
     }
     // Nested closures see this scope.
     scope.cursor = Infinity;
@@ -174,7 +183,12 @@ export class Resolver {
         namesInTerm(e.coll, out);
         break;
     }
-    for (const w of e.with) namesInTerm(w.value, out);
+    for (const w of e.with) {
+      // `with f as g`: a plain name may be a function (count, object.union_n), resolved later
+      // unless it is also a variable of this body.
+      if (w.value.t === 'var' || (w.value.t === 'ref' && w.value.head.t === 'var')) this.deferred.push(w.value.t === 'var' ? w.value : w.value.head);
+      else namesInTerm(w.value, out);
+    }
   }
 
   private nestedExpr(e: Expr, scope: Scope): void {

@@ -6,10 +6,10 @@ import type { Rule, Term } from '../ast.js';
 import { PolicyError } from '../errors.js';
 import type { Ctx, Frame, Gen, Getter, Step } from '../eval/runtime.js';
 import type { Location } from '../source.js';
-import { ObjBuilder, RSet, type Value, equal } from '../value.js';
+import { ObjBuilder, RSet, type Value, equal, isObj, objEntries } from '../value.js';
 import { BodyCompiler, type CompileEnv, type DetStep } from './body.js';
 import { Resolver } from './resolve.js';
-import type { TreeNode } from './tree.js';
+import { type TreeNode, nodeValue } from './tree.js';
 
 interface Clause {
   run: Step;
@@ -236,8 +236,31 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
         return false;
       });
     }
+    // Rules below this node (`p.d.r := 3` beside `p[q].r.s := i`) merge into the same object.
+    for (const [name, child] of node.children) {
+      const v = nodeValue(c, child);
+      if (v !== undefined) mergeAt(root, name, v, node.rules[0]!.loc);
+    }
     return finish(root);
   };
+}
+
+function mergeAt(b: ObjBuilder, k: Value, v: Value, loc: Location): void {
+  const prev = b.get(k) as unknown;
+  if (prev === undefined) {
+    b.set(k, v);
+    return;
+  }
+  if (prev instanceof RSet && v instanceof RSet) {
+    for (const [kk, vv] of v.map) prev.map.set(kk, vv);
+    return;
+  }
+  if (prev instanceof ObjBuilder && isObj(v)) {
+    for (const [kk, vv] of objEntries(v)) mergeAt(prev, kk, vv, loc);
+    return;
+  }
+  if (!(prev instanceof ObjBuilder) && equal(prev as Value, v)) return;
+  throw conflict('object keys must be unique', loc);
 }
 
 function insert(root: ObjBuilder, keys: Value[], v: Value, member: boolean, loc: Location): void {
