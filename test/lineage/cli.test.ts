@@ -3,7 +3,7 @@ import t from 'tap';
 import { register, parseSince, renderTree } from '../../src/cli/commands/lineage.js';
 import { CliError, EXIT } from '../../src/cli/exit-codes.js';
 import { openLineage } from '../../src/lineage/index.js';
-import { cls, META, sleeper, tempDir, Tree } from './helpers.js';
+import { cls, META, sleeper, tempDir, Tree } from './fixtures/helpers.js';
 
 /** Runs `lacuna-fs ...args` through register(), capturing stdout; returns exit code as main() would. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -3,7 +3,7 @@ import { renameSync } from 'node:fs';
 import t from 'tap';
 import { chunkAll } from '../../src/lineage/chunker.js';
 import type { FileRef, LineageStore } from '../../src/lineage/index.js';
-import { cls, META, sleeper, store, Tree } from './helpers.js';
+import { cls, META, sleeper, store, Tree } from './fixtures/helpers.js';
 
 /** CSV rows that look like customer data: varied enough for content-defined chunks. */
 function customers(n: number, seed = 1): string {

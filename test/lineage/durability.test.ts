@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { checkLineage, openLineage } from '../../src/lineage/index.js';
-import { cls, exited, META, sleeper, store, tempDir, Tree } from './helpers.js';
+import { cls, exited, META, sleeper, store, tempDir, Tree } from './fixtures/helpers.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { cls, META, sleeper, store, Tree } from './helpers.js';
+import { cls, META, sleeper, store, Tree } from './fixtures/helpers.js';
 
 t.test('a report written by a process that read a PROPRIETARY CSV is PROPRIETARY with its tags and a lineage edge', async (t) => {
   const { lin, dir } = await store(t, { identityTtlMs: 0 });

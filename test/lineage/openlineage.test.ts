@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import t from 'tap';
-import { cls, exited, META, sleeper, store, Tree } from './helpers.js';
+import { cls, exited, META, sleeper, store, Tree } from './fixtures/helpers.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const specDir = resolve(repoRoot, '../shared/openlineage-spec');

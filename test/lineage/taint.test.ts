@@ -1,5 +1,5 @@
 import t from 'tap';
-import { cls, exited, META, shWithChild, sleeper, store, tempDir, Tree } from './helpers.js';
+import { cls, exited, META, shWithChild, sleeper, store, tempDir, Tree } from './fixtures/helpers.js';
 
 t.test('a process that read a PROPRIETARY file is tainted with its tier, tags and the file', async (t) => {
   const { lin, dir } = await store(t, { identityTtlMs: 0 });
