@@ -34,7 +34,7 @@ const NAMES = ['maria', 'james', 'aisha', 'chen', 'lukas', 'priya', 'olivia', 'k
  * A mixed corpus: prose, web logs, CSV exports, JSON events, source code and configs, with PII
  * and secrets at a low realistic density (about one finding per 4 KiB) and look-alikes.
  */
-export function generateCorpus(bytes: number, seed = 42): Buffer {
+export function generateCorpus(bytes: number, seed = 42, flavour: 'mixed' | 'prose' = 'mixed'): Buffer {
   const r = prng(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   const digits = (n: number) => {
@@ -64,7 +64,8 @@ export function generateCorpus(bytes: number, seed = 42): Buffer {
     () => `version 10.${digits(1)}.${digits(1)}.${digits(2)} build ${digits(8)} sha ${alnum(40)}\n`,
     () => (r() < 0.3 ? `password = "${alnum(14)}!"\n` : r() < 0.5 ? `SSN ${digits(3)}-${digits(2)}-${digits(4)}\n` : `card ${'4' + digits(15)}\n`),
   ];
-  const weights = [40, 15, 12, 10, 10, 5, 5, 3];
+  // mixed: log/CSV/JSON heavy, thousands of candidates per MiB; prose: documents and code.
+  const weights = flavour === 'mixed' ? [40, 15, 12, 10, 10, 5, 5, 3] : [80, 0, 0, 0, 18, 0, 1, 1];
   const total = weights.reduce((a, b) => a + b, 0);
   const parts: Buffer[] = [];
   let size = 0;
@@ -129,15 +130,22 @@ function nativeScan(set: RuleSet, buf: Buffer, chunk: number): number {
   return n;
 }
 
-function timeIt(f: () => void, minMs = 300): number {
-  // Best of a few runs: the machine is shared, so the minimum is the least-disturbed number.
+/**
+ * CPU milliseconds spent in `f` (user + system, all threads of the process): the machine is
+ * shared, so wall time measures the neighbours; CPU time measures the work ("per core").
+ * Best of repeated runs for at least `minMs` of CPU.
+ */
+function cpuMs(f: () => void, minMs = 300): number {
   let best = Infinity;
-  const until = Date.now() + minMs;
+  let spent = 0;
   do {
-    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-  } while (Date.now() < until);
+    const d = process.cpuUsage(c0);
+    const ms = (d.user + d.system) / 1000;
+    best = Math.min(best, ms);
+    spent += ms;
+  } while (spent < minMs);
   return best;
 }
 
@@ -158,28 +166,33 @@ async function throughput(): Promise<BenchSection> {
 
   // Native: one thread (scanSync on the JS thread), 1 MiB calls, validators included.
   nativeScan(set, sample, MiB); // warm the DFA cache
-  const nativeMs = timeIt(() => nativeScan(set, corpus, MiB), 0);
+  const nativeMs = cpuMs(() => nativeScan(set, corpus, MiB), 0);
   const nativeMBs = mb / (nativeMs / 1000);
-  const nativeSampleMs = timeIt(() => nativeScan(set, sample, MiB));
+  const nativeSampleMs = cpuMs(() => nativeScan(set, sample, MiB));
   const nativeSampleMBs = baseMb / (nativeSampleMs / 1000);
+
+  // The same rules on documents and code, where candidates are rare.
+  const prose = generateCorpus(baseMb * MiB, 43, 'prose');
+  nativeScan(set, prose.subarray(0, MiB), MiB);
+  const proseMBs = baseMb / (cpuMs(() => nativeScan(set, prose, MiB)) / 1000);
 
   // JS RegExp: every rule over the same text (matching only, no validators: a lower bound on its cost).
   const jsRes = table.map(toJsRegExp);
   const text = sample.toString('latin1');
   jsScan(jsRes, text.slice(0, MiB));
-  const jsMs = timeIt(() => jsScan(jsRes, text), 0);
+  const jsMs = cpuMs(() => jsScan(jsRes, text), 0);
   const jsMBs = baseMb / (jsMs / 1000);
 
   // re2 npm: the same two-phase algorithm in JS (RE2.Set pre-filter, then fired rules alone).
   const RE2 = createRequire(import.meta.url)('re2') as Re2Ctor;
   const r2set = new RE2.Set(table.map((r) => r.pattern));
   const r2res = table.map((r) => new RE2(r.pattern, 'g'));
-  let re2Ms = 0;
-  for (let i = 0; i < 1; i++) {
-    const t0 = process.hrtime.bigint();
+  const re2Ms = cpuMs(() => {
     for (let off = 0; off < sample.length; off += MiB) re2Scan(r2set, r2res, sample.subarray(off, off + MiB));
-    re2Ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  }
+  }, 0);
+  // The DFA's own speed on this machine: one simple pattern, no literal prefix to skip ahead with.
+  const one = compileRules([{ id: 'one', pattern: '(?i)\\bmaterial non-?public information\\b' }]);
+  const oneMBs = baseMb / (cpuMs(() => nativeScan(one, sample, MiB)) / 1000);
   const re2MBs = baseMb / (re2Ms / 1000);
 
   // Streaming: the whole corpus through a ScanStream; memory stays bounded (RSS growth reported).
@@ -187,20 +200,22 @@ async function throughput(): Promise<BenchSection> {
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
   const stream = createStream(set);
-  const ts0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   for (let off = 0; off < corpus.length; off += MiB) {
     await stream.write(corpus.subarray(off, off + MiB));
     peak = Math.max(peak, process.memoryUsage().rss);
   }
   const out = await stream.finish();
-  const streamMs = Number(process.hrtime.bigint() - ts0) / 1e6;
+  const cu = process.cpuUsage(c0);
+  const streamMs = (cu.user + cu.system) / 1000;
   const findings = out.findings.reduce((a, f) => a + f.count, 0);
 
   const rows: BenchRow[] = [
-    { metric: `native scanner, full rule set (${table.length} rules), 1 core, ${mb} MiB`, value: round(nativeMBs), unit: 'MiB/s', target: '>= 1024 MiB/s per core', note: 'scanSync in 1 MiB calls, N-API and validators included' },
+    { metric: `native scanner, full rule set (${table.length} rules), per core, ${mb} MiB`, value: round(nativeMBs), unit: 'MiB/s', baseline: { label: 'RE2 DFA, one simple pattern (this machine\'s ceiling)', value: round(oneMBs), unit: 'MiB/s' }, ratio: round(nativeMBs / oneMBs, 2), target: '>= 1024 MiB/s per core', note: 'scanSync in 1 MiB calls, N-API and validators included; MiB per CPU-second' },
+    { metric: `native scanner, full rule set, per core, on prose and code (${baseMb} MiB)`, value: round(proseMBs), unit: 'MiB/s', baseline: { label: 'RE2 DFA, one simple pattern', value: round(oneMBs), unit: 'MiB/s' }, ratio: round(proseMBs / oneMBs, 2), note: 'few candidates: the RE2::Set pass dominates' },
     { metric: `native vs JavaScript RegExp (same rules, ${baseMb} MiB sample)`, value: round(nativeSampleMBs), unit: 'MiB/s', baseline: { label: 'JS RegExp, match only', value: round(jsMBs, 2), unit: 'MiB/s' }, ratio: round(nativeSampleMBs / jsMBs), target: '>= 20x' },
     { metric: `native vs re2 npm (RE2.Set + fired rules, ${baseMb} MiB sample)`, value: round(nativeSampleMBs), unit: 'MiB/s', baseline: { label: 're2 npm, match only', value: round(re2MBs, 2), unit: 'MiB/s' }, ratio: round(nativeSampleMBs / re2MBs) },
-    { metric: `streaming scan of ${mb} MiB (ScanStream, libuv worker)`, value: round(mb / (streamMs / 1000)), unit: 'MiB/s', note: `${findings} validated findings` },
+    { metric: `streaming scan of ${mb} MiB (ScanStream, libuv worker)`, value: round(mb / (streamMs / 1000)), unit: 'MiB/s', note: `per CPU-second; ${findings} validated findings` },
     { metric: 'streaming scan: RSS growth while scanning', value: round((peak - rss0) / MiB), unit: 'MiB', note: 'bounded: window 1 MiB + 5 KiB carry, independent of file size' },
   ];
   return {
@@ -208,9 +223,9 @@ async function throughput(): Promise<BenchSection> {
     command: COMMAND,
     rows,
     notes: [
-      `Corpus: ${mb} MiB generated (prose, web logs, CSV, JSON, code, manifests) with PII/secrets/look-alikes at ~1 per 4 KiB; deterministic seed.`,
+      `Corpus: ${mb} MiB generated (prose, web logs, CSV, JSON, code, manifests) with validated findings at ~2 per KiB and ~5000 regex candidates per MiB (IPs in every log line, emails, 16-digit numbers); deterministic seed. On such dense data the cost is per candidate (each RE2 match restarts a DFA search and is validated), not per byte; the prose/code row shows the per-byte regime.`,
       'Baselines run the same rule patterns over the first ' + baseMb + ' MiB (LACUNA_BENCH_SCAN_BASELINE_MB) and only match: they do no validation, so ratios understate the native advantage.',
-      'Timings are the best of repeated runs on a shared 2-core machine.',
+      'Throughput is MiB per CPU-second of the process (user + system), best of repeated runs: the 2-core machine is shared, so wall time would measure the neighbours.',
     ],
   };
 }
