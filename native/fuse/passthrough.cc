@@ -495,6 +495,9 @@ int op_write_impl(const char *path, const char *buf, size_t size, off_t off, str
     if (r < 0) return r;
   }
   ssize_t n = pwrite(fd, buf, size, off);
+  // Who writes matters for lineage even where nothing is inspected: a descriptor opened by
+  // an untainted shell may be written by a tainted child (`cat secret > out`).
+  if (n > 0 && !(BitsOf(fi) & H_INSPECT_WRITES)) Tell(OP_WROTE, nullptr, fd, off, (int)n);
   return n == -1 ? -errno : (int)n;
 }
 

@@ -32,6 +32,7 @@ enum Op : int {
   OP_RMDIR = 11,     // notify after success: path
   OP_MKDIR = 12,     // notify after success: path, a=mode
   OP_DONE = 13,      // notify: outcome of a checked mutating op: a=op, result=errno
+  OP_WROTE = 14,     // notify: a write on a non-inspected handle: a=fd, b=offset, result=bytes (writer in caller)
   OP_VGETATTR = 20,  // check: virtual path → data = [mode, size]
   OP_VREADDIR = 21,  // check: virtual dir → names
   OP_VOPEN = 22,     // check: virtual file → data = content

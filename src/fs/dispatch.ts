@@ -72,6 +72,8 @@ export function makeDispatch(d: DispatchDeps): Dispatch {
         return ops.opened(c, path, a, b % 2 ** 32, b >= 2 ** 32, result);
       case Op.RELEASE:
         return ops.released(a);
+      case Op.WROTE:
+        return ops.wrote(c, a, result);
       case Op.DONE: {
         const name = DONE_NAMES[a];
         if (name) ops.done(c, name, path, path2, result);

@@ -22,6 +22,8 @@ export interface Handle {
   dirty: boolean;
   /** Set after a denied write: every later write on this handle fails too. */
   denied: boolean;
+  /** "pid:taint size" of the last writer recorded in lineage (governed handles). */
+  lastWriterKey: string;
 }
 
 export class HandleTable {

@@ -21,6 +21,7 @@ export const Op = {
   RMDIR: 11,
   MKDIR: 12,
   DONE: 13,
+  WROTE: 14,
   VGETATTR: 20,
   VREADDIR: 21,
   VOPEN: 22,

@@ -122,6 +122,7 @@ export class GovernedOps {
     if (!h) return 0; // not ours to judge (opened before a reload); pass through
     if (h.denied) return EACCES;
     h.dirty = true;
+    this.noteWriter(c, h);
     const chunk = h.tail.length ? Buffer.concat([h.tail, buf]) : buf;
     const cls = this.d.classifier.classifyBuffer(chunk, { path: h.loc.sourcePath });
     h.tail = Buffer.from(buf.subarray(Math.max(0, buf.length - TAIL_BYTES)));
@@ -252,11 +253,33 @@ export class GovernedOps {
       /* raced with unlink */
     }
     const proc = processFacts(c.pid);
-    const h: Handle = { fd, loc, pid: c.pid, uid: c.uid, gid: c.gid, program: proc.exe, writable, created, dev, ino, written: null, tail: Buffer.alloc(0), dirty: false, denied: false };
+    const h: Handle = { fd, loc, pid: c.pid, uid: c.uid, gid: c.gid, program: proc.exe, writable, created, dev, ino, written: null, tail: Buffer.alloc(0), dirty: false, denied: false, lastWriterKey: '' };
     this.handles.set(h);
     if (writable) {
       this.d.lineage.recordWrite(c.pid, this.ref(loc, h), created ? 'create' : 'write', { program: proc.exe, uid: c.uid, user: userName(c.uid) });
     }
+  }
+
+  /**
+   * A write on a non-inspected handle. The writer may not be the process that opened it,
+   * and its taint may have grown since its last write: lineage is recorded whenever the
+   * (writer, taint size) pair changes, so `cat a b > c` links c to both a and b.
+   */
+  wrote(c: Caller, fd: number, _bytes: number): void {
+    const h = this.handles.get(fd);
+    if (!h) return;
+    h.dirty = true;
+    this.noteWriter(c, h);
+  }
+
+  private noteWriter(c: Caller, h: Handle): void {
+    const taint = this.d.lineage.taintOf(c.pid);
+    const key = `${c.pid}:${taint.files.length}`;
+    if (h.lastWriterKey === key) return;
+    h.lastWriterKey = key;
+    if (taint.files.length === 0) return;
+    const proc = processFacts(c.pid);
+    this.d.lineage.recordWrite(c.pid, this.ref(h.loc, h), 'write', { program: proc.exe, uid: c.uid, user: userName(c.uid) });
   }
 
   released(fd: number): void {
