@@ -92,6 +92,30 @@ export type ParsedLine =
   | { ok: false; problem: LineProblem; detail: string; record?: AuditRecord; computedHash?: string };
 
 /**
+ * Fast path for verification: if the stored line minus its top-level `"hash"` member hashes to
+ * that hash, the line is byte-for-byte the canonical text that was hashed when the record was
+ * written (SHA-256 collision resistance), so it is both canonical and unmodified and needs no
+ * re-encoding. Returns null when that does not hold; parseRecordLine() then says what is wrong.
+ * (The top-level "hash" member is the last `,"hash":"` in the text: only strings and numbers
+ * follow it in key order, and quotes inside strings are escaped.)
+ */
+export function quickVerifyLine(line: string): AuditRecord | null {
+  const at = line.lastIndexOf(',"hash":"');
+  if (at < 0 || line.charCodeAt(at + 73) !== 0x22) return null;
+  const stored = line.slice(at + 9, at + 73);
+  if (recordHash(line.slice(0, at) + line.slice(at + 74)) !== stored) return null;
+  let r: Record<string, unknown>;
+  try {
+    r = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (r === null || typeof r !== 'object' || r.hash !== stored || !Number.isSafeInteger(r.seq) || typeof r.chain_id !== 'string' ||
+      typeof r.kind !== 'string' || !isHashHex(r.prev_hash)) return null;
+  return r as unknown as AuditRecord;
+}
+
+/**
  * Parse one stored line and recompute its hash. A line that parses but is not byte-identical to
  * its canonical form is reported (someone re-serialised it) with the record still attached.
  */

@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { checkCheckpoint, type Checkpoint } from './checkpoint.js';
 import { ZERO_HASH } from './hash.js';
 import { MerkleFrontier } from './merkle.js';
-import { parseRecordLine } from './record.js';
+import { parseRecordLine, quickVerifyLine } from './record.js';
 import type { AuditRecord } from './types.js';
 
 export type BreakKind =
@@ -155,6 +155,11 @@ export class ChainVerifier {
   push(item: StoredLine): void {
     const where = item.where;
     const w = where ? { where } : {};
+    const quick = quickVerifyLine(item.line);
+    if (quick) {
+      this.accepted(quick, item, w);
+      return;
+    }
     const parsed = parseRecordLine(item.line);
     if (!parsed.record) {
       this.report({ seq: this.expected, kind: 'malformed', detail: parsed.ok ? '' : parsed.detail, ...w });
@@ -162,15 +167,20 @@ export class ChainVerifier {
     }
     if (!parsed.ok) this.report({ seq: parsed.record.seq, kind: parsed.problem, detail: parsed.detail, ...w });
     const r = parsed.record;
+    if (parsed.computedHash !== r.hash) this.report({ seq: r.seq, kind: 'hash_mismatch', expected: r.hash, computed: parsed.computedHash!, ...w });
+    this.accepted(r, item, w);
+  }
+
+  /** Content checks done (or reported): columns, then order and links. */
+  private accepted(r: AuditRecord, item: StoredLine, w: { where?: string }): void {
     if (this.chainId === null) this.chainId = r.chain_id;
     if (r.chain_id !== this.chainId) {
       this.report({ seq: r.seq, kind: 'chain_mismatch', expected: this.chainId, computed: r.chain_id, ...w });
       return;
     }
-    if (parsed.computedHash !== r.hash) this.report({ seq: r.seq, kind: 'hash_mismatch', expected: r.hash, computed: parsed.computedHash!, ...w });
     if (item.columns) for (const m of item.columns(r)) this.report({ ...m, ...w });
     this.records++;
-    this.sequence(r, where);
+    this.sequence(r, item.where);
   }
 
   /** Order and link checks; `r.hash` (stored) is what the next record must link to. */

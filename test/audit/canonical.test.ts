@@ -3,7 +3,7 @@
 import t from 'tap';
 import { createRequire } from 'node:module';
 import { canonicalize, isPlainJson, normalize } from '../../src/audit/canonical.js';
-import { buildRecord, parseRecordLine } from '../../src/audit/record.js';
+import { buildRecord, parseRecordLine, quickVerifyLine } from '../../src/audit/record.js';
 import { ZERO_HASH } from '../../src/audit/hash.js';
 import { AuditRecordError } from '../../src/audit/types.js';
 
@@ -56,6 +56,8 @@ t.test('a built record line equals the full canonical encoding of the record and
     t.equal(line, jcs(record), `line ${i} is the canonical form`);
     const p = parseRecordLine(line);
     t.ok(p.ok && p.computedHash === record.hash, `line ${i} re-hashes to its hash`);
+    t.ok(quickVerifyLine(line), `line ${i} passes the verifier's fast path`);
+    t.notOk(quickVerifyLine(line.replace('"seq":', '"seq": ')), `a re-spaced line ${i} does not`);
   }
 });
 
