@@ -25,7 +25,7 @@ export interface ClassifierOptions {
   extraRules?: RuleSpec[];
   /** Floors by source path, e.g. { glob: '/srv/data/finance/**', minTier: 'INTERNAL' }. */
   pathRules?: PathRule[];
-  /** Per-file byte budget: larger files are scanned as head + tail halves and marked partial. Default 8 MiB. */
+  /** Per-file byte budget: larger files are scanned as head + tail halves and marked partial. Default 4 MiB; 0 = no limit. */
   maxScanBytes?: number;
   /** Cached file classifications (entries). Default 10000. */
   cacheSize?: number;
@@ -45,7 +45,7 @@ export interface Classifier {
   rules(): readonly Rule[];
 }
 
-export const DEFAULT_MAX_SCAN_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_SCAN_BYTES = 4 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
 const ESCALATION_TEXT = 1024 * 1024;
 
@@ -53,6 +53,24 @@ function version(st: Stats | BigIntStats): string {
   const ns = (st as BigIntStats).mtimeNs;
   return `${st.size}:${ns !== undefined ? ns : `ms${st.mtimeMs}`}`;
 }
+
+/**
+ * A scanner failure (out of memory, inconsistent state) must not read as "nothing found":
+ * the content is treated as PROPRIETARY, with the reason, and the result is not cached.
+ */
+export function failClosed(err: ClassifyError): Classification {
+  return {
+    tier: 'PROPRIETARY',
+    tags: ['UNCLASSIFIED'],
+    confidence: 0,
+    layer: 1,
+    reasoning: `Classification failed (${err.code}: ${err.message}); treated as PROPRIETARY until it can be classified.`,
+    findings: [],
+    partial: true,
+  };
+}
+
+const isScannerFailure = (e: unknown): e is ClassifyError => e instanceof ClassifyError && e.code.startsWith('scanner_') && e.code !== 'scanner_unavailable';
 
 export function createClassifier(opts: ClassifierOptions = {}): Classifier {
   const table = buildRuleTable(opts.extraRules);
@@ -92,6 +110,15 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
   };
 
   function classifyBuffer(buf: Buffer, ctx: { path?: string } = {}): Classification {
+    try {
+      return classifyBufferL1(buf, ctx);
+    } catch (err) {
+      if (isScannerFailure(err)) return withPath(failClosed(err), ctx.path);
+      throw err;
+    }
+  }
+
+  function classifyBufferL1(buf: Buffer, ctx: { path?: string }): Classification {
     const bin: BinaryInfo = detectBinary(buf);
     const partial = buf.length > budget;
     const half = partial ? Math.floor(budget / 2) : buf.length;
@@ -218,8 +245,14 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     const entry = { promise: undefined as unknown as Promise<Classification>, stale: false };
     entry.promise = (async () => {
       try {
-        const { l1, head } = await scanFile(path, Number(st.size));
-        const c = await escalateIfNeeded(l1, head, path);
+        let scanned: { l1: Classification; head: Buffer };
+        try {
+          scanned = await scanFile(path, Number(st.size));
+        } catch (err) {
+          if (isScannerFailure(err)) return failClosed(err);
+          throw err;
+        }
+        const c = await escalateIfNeeded(scanned.l1, scanned.head, path);
         if (!entry.stale) cache.set(key, ver, c);
         return c;
       } finally {

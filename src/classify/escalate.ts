@@ -21,7 +21,7 @@ export interface EscalationPolicy {
   l1Tiers?: Tier[];
   /** Escalate only layer-1 results below this confidence (default 0.8, layer 1's DECISIVE). */
   l1BelowConfidence?: number;
-  /** Layer 2 answers later than this are not waited for (the result still lands in the cache). */
+  /** Layer 2 answers later than this are not waited for (the result still lands in the cache). Default 1000. */
   latencyBudgetMs?: number;
   /** Content shorter than this (bytes, trimmed) carries too little meaning to embed. */
   minBytes?: number;
@@ -98,7 +98,10 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
   const policy = {
     l1Tiers: new Set<Tier>(config.escalation?.l1Tiers ?? ['PUBLIC', 'INTERNAL']),
     l1BelowConfidence: config.escalation?.l1BelowConfidence ?? 0.8,
-    latencyBudgetMs: config.escalation?.latencyBudgetMs ?? 50,
+    // Generous by default: createClassifier caches what the hook returns per file version, so an
+    // over-budget answer means layer 1 only until the file changes (other files with the same
+    // content do get the cached layer-2 result).
+    latencyBudgetMs: config.escalation?.latencyBudgetMs ?? 1000,
     minBytes: config.escalation?.minBytes ?? 32,
   };
   const embCfg = config.embeddings ?? {};

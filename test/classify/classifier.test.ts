@@ -200,3 +200,12 @@ t.test('a file that grows between stat and read is scanned to its end once', asy
   appendFileSync(p, 'SSN 536-22-8745\n');
   t.equal((await c.classifyFile(p, { stat: st })).tier, 'PROPRIETARY');
 });
+
+t.test('a scanner failure fails closed: PROPRIETARY, UNCLASSIFIED, the code in the reasoning', async (t) => {
+  const { failClosed, ClassifyError } = await import('../../src/classify/index.js');
+  const r = failClosed(new ClassifyError('scanner_out_of_memory', 'scan failed: scanner_out_of_memory'));
+  t.equal(r.tier, 'PROPRIETARY');
+  t.same(r.tags, ['UNCLASSIFIED']);
+  t.equal(r.confidence, 0);
+  t.match(r.reasoning, /scanner_out_of_memory/);
+});
