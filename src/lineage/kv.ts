@@ -147,7 +147,10 @@ export class Kv {
 
   /** Count of entries in a database as committed (used for stats; ignores the overlay). */
   count(db: DbName): number {
-    return (this.dbs[db].getStats() as { entryCount?: number }).entryCount ?? 0;
+    const n = (this.dbs[db].getStats() as { entryCount?: number }).entryCount ?? 0;
+    // The shared-structures entry lives in the same database; it is not a record.
+    const structures = OBJECT_DBS.has(db) && this.dbs[db].doesExist(STRUCTURES as unknown as Key) ? 1 : 0;
+    return Math.max(0, n - structures);
   }
 
   get pendingWrites(): number {
