@@ -95,6 +95,15 @@ CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoint
 
 /** Apply pending migrations; idempotent and safe to race from several hosts. Returns versions applied. */
 export async function migrate(client: pg.ClientBase): Promise<number[]> {
+  // Up to date already: read-only check first, so the writer role (no DDL rights) can connect.
+  const { rows: reg } = await client.query<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+  if (reg[0]?.t) {
+    const { rows: have } = await client.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM schema_migrations WHERE component = $1 AND version <= $2',
+      [COMPONENT, MIGRATIONS.length],
+    );
+    if (Number(have[0]?.n) === MIGRATIONS.length) return [];
+  }
   const applied: number[] = [];
   await client.query('BEGIN');
   try {
@@ -124,3 +133,16 @@ export async function migrate(client: pg.ClientBase): Promise<number[]> {
 
 /** Latest schema version this code knows. */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/**
+ * Roles and grants documented in docs/AUDIT.md: the owner migrates, daemons may only INSERT and
+ * SELECT (so UPDATE/DELETE fail on privileges before the triggers even run), auditors only SELECT.
+ * Run as a superuser after the first migration; role names are fixed here and in the docs.
+ */
+export const GRANTS_SQL = `
+GRANT USAGE ON SCHEMA public TO lacuna_audit_writer, lacuna_audit_reader;
+GRANT SELECT ON schema_migrations TO lacuna_audit_writer, lacuna_audit_reader;
+GRANT SELECT, INSERT ON audit_records, audit_checkpoints, audit_chains TO lacuna_audit_writer;
+GRANT SELECT ON audit_records, audit_checkpoints, audit_chains TO lacuna_audit_reader;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_records, audit_checkpoints, audit_chains FROM PUBLIC, lacuna_audit_writer, lacuna_audit_reader;
+`;

@@ -2,11 +2,12 @@
 // and in PostgreSQL; the streaming verifier must name the expected break at the expected seq, and
 // the naive reference verifier must agree on "intact?" and on the first broken seq.
 import t from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { verifySpool, verifyPostgres } from '../../src/audit/sources.js';
+import { GRANTS_SQL, migrate } from '../../src/audit/schema.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { referenceVerify } from './reference-verifier.js';
 import { buildChain, loadTamperFixtures, mutateCheckpointLines, mutateLines, readSpoolLines, tamperPostgres, writeLines } from './tamper-tools.js';
@@ -96,5 +97,31 @@ t.test('the append-only triggers refuse UPDATE, DELETE and TRUNCATE on audit row
   t.ok(v!.ok, 'chain still verifies');
   const mig = await db.query('SELECT component, version FROM schema_migrations');
   t.same(mig, [{ component: 'audit', version: 1 }], 'schema version recorded');
-  void readFileSync;
+});
+
+t.test('with the documented roles the daemon ships as a writer that cannot UPDATE or DELETE, and a reader can verify', async (t) => {
+  const db = await startPostgres();
+  t.teardown(() => db.stop());
+  const as = (role: string) => db.connectionString.replace('postgres@', `${role}@`);
+  await db.query('CREATE ROLE lacuna_audit_owner LOGIN; CREATE ROLE lacuna_audit_writer LOGIN; CREATE ROLE lacuna_audit_reader LOGIN; GRANT CREATE ON SCHEMA public TO lacuna_audit_owner');
+  const owner = new pg.Client({ connectionString: as('lacuna_audit_owner') });
+  await owner.connect();
+  t.same(await migrate(owner), [1], 'the owner applies the migrations');
+  t.same(await migrate(owner), [], 'and a second run applies nothing');
+  await owner.end();
+  await db.query(GRANTS_SQL);
+
+  const log = await buildChain(join(root, 'roles'), as('lacuna_audit_writer'));
+  const chainId = log.chainId;
+  await log.close({ drainMs: 10000 });
+  t.equal(log.stats().backlog, 0, 'the writer shipped everything');
+  const w = new pg.Client({ connectionString: as('lacuna_audit_writer') });
+  await w.connect();
+  t.teardown(() => w.end());
+  await t.rejects(w.query(`UPDATE audit_records SET decision = 'allow' WHERE chain_id = $1`, [chainId]), { code: '42501' }, 'UPDATE: permission denied');
+  await t.rejects(w.query(`DELETE FROM audit_records WHERE chain_id = $1`, [chainId]), { code: '42501' }, 'DELETE: permission denied');
+  await t.rejects(w.query(`DROP TABLE audit_records`), { code: '42501' }, 'DROP: not the owner');
+  const [v] = await verifyPostgres(as('lacuna_audit_reader'), { chainId });
+  t.ok(v!.ok, 'the reader role verifies the chain');
+  t.equal(v!.records, 41);
 });
