@@ -160,6 +160,42 @@ export class Graph {
     this.save(n);
   }
 
+  /**
+   * A directory was renamed: every node named below it (by user or source path, hard
+   * links included) moves along. Children take the directory's new mount and zone.
+   * Returns how many nodes moved.
+   */
+  moveTree(from: FileRef, to: FileRef): number {
+    const ids = new Set<number>();
+    for (const dir of new Set([from.path, from.sourcePath])) {
+      for (const { value } of this.kv.range('paths', K.pathsBelow(dir))) ids.add(value as number);
+    }
+    const swap = (p: string): string => {
+      for (const [a, b] of [
+        [from.path, to.path],
+        [from.sourcePath, to.sourcePath],
+      ] as const) {
+        if (p.startsWith(`${a}/`)) return b + p.slice(a.length);
+      }
+      return p;
+    };
+    let moved = 0;
+    for (const id of ids) {
+      const n = this.node(id);
+      if (n === undefined) continue;
+      for (const p of [n.path, n.sourcePath, ...(n.links ?? [])]) this.dropPath(n, p);
+      n.path = swap(n.path);
+      n.sourcePath = swap(n.sourcePath);
+      if (n.links) n.links = n.links.map(swap).sort();
+      n.mount = to.mount;
+      n.zone = to.zone;
+      for (const p of [n.path, n.sourcePath, ...(n.links ?? [])]) this.kv.put('paths', K.pathKey(p), n.id);
+      this.save(n);
+      moved++;
+    }
+    return moved;
+  }
+
   private dropPath(n: NodeRec, path: string): void {
     if ((this.kv.get('paths', K.pathKey(path)) as number | undefined) === n.id) this.kv.del('paths', K.pathKey(path));
   }

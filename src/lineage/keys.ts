@@ -66,6 +66,15 @@ export function prefixRange(first: number | string): Range {
   return { start: [first], end: [first, HIGH], prefix: first };
 }
 
+/**
+ * Path keys strictly below a directory: `dir/` … `dir0` ('0' is the byte after '/',
+ * and ordered-binary compares strings by their UTF-8 bytes).
+ */
+export function pathsBelow(dir: string): Range {
+  const d = dir.endsWith('/') ? dir.slice(0, -1) : dir;
+  return { start: `${d}/`, end: `${d}0` };
+}
+
 /** Keys [t, …] with t >= fromMs (events and run ends are ordered by time). */
 export function timeRange(fromMs: number): Range {
   return { start: [fromMs], end: [Number.MAX_SAFE_INTEGER, HIGH] };

@@ -3,6 +3,7 @@
 // timer chunks observed content, detects copies, propagates inherited classification
 // and commits everything in one LMDB transaction. Queries settle pending work first.
 
+import { statSync } from 'node:fs';
 import type { Classification } from '../classify/types.js';
 import { bestCopy, copyDecision, CopyMatcher, type CopyCandidate } from './copies.js';
 import { Fingerprints, type FpUpdate } from './fingerprint.js';
@@ -31,6 +32,14 @@ import type {
   Taint,
   WriteOp,
 } from './types.js';
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /** Stable error codes callers (the CLI) branch on. */
 export type LineageErrorCode = 'not_found' | 'read_only' | 'closed' | 'schema_mismatch' | 'no_store';
@@ -165,10 +174,14 @@ export class Lineage implements LineageStore {
 
   recordRename(from: FileRef, to: FileRef, meta: ProcessMeta): void {
     this.writable();
+    // A directory: what lived below it follows. (Cheap when nothing did: one range read.)
+    const below = this.graph.moveTree(from, to);
     const n = this.graph.find(from);
-    if (n === undefined) {
-      this.graph.resolve(to, true);
-      return; // nothing known about it: it starts its lineage under the new name
+    if (n === undefined || n.deleted !== undefined) {
+      // Nothing known under the old name: a file starts its lineage under the new one;
+      // a directory is not a node.
+      if (below === 0 && !isDirectory(to.sourcePath)) this.graph.resolve(to, true);
+      return;
     }
     const oldPath = n.path;
     this.graph.move(n, to);

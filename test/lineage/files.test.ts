@@ -103,3 +103,30 @@ t.test('stats count processes, nodes and edges, and report bytes on disk after a
   t.match(lin.stats(), { processes: 1, nodes: 2, edges: 1, pendingWrites: 0 });
   t.ok(lin.stats().dbBytes > 0);
 });
+
+t.test('renaming a directory moves the lineage of every file below it', async (t) => {
+  const { renameSync, statSync } = await import('node:fs');
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, tree.file('crm/a.csv', 'a'), cls('PROPRIETARY', ['PII']));
+  lin.recordWrite(p.pid!, tree.file('workspace/q3/r.txt', 'r'), 'create', META);
+  lin.recordWrite(p.pid!, tree.file('workspace/q3/deep/s.txt', 's'), 'create', META);
+  lin.recordWrite(p.pid!, tree.file('workspace/q3-other/t.txt', 't'), 'create', META); // a sibling with a common prefix
+  const st = statSync(`${tree.src}/workspace/q3`);
+  const fromDir = { path: '/governed/workspace/q3', sourcePath: `${tree.src}/workspace/q3`, mount: '/governed', zone: 'workspace', dev: st.dev, ino: st.ino };
+  (await import('node:fs')).mkdirSync(`${tree.src}/workspace/archive`);
+  renameSync(`${tree.src}/workspace/q3`, `${tree.src}/workspace/archive/q3`);
+  const toDir = { ...fromDir, path: '/governed/workspace/archive/q3', sourcePath: `${tree.src}/workspace/archive/q3` };
+  lin.recordRename(fromDir, toDir, META);
+  t.equal(lin.inherited(tree.ref('workspace/archive/q3/r.txt'))?.tier, 'PROPRIETARY');
+  t.equal(lin.inherited(tree.ref('workspace/archive/q3/deep/s.txt'))?.tier, 'PROPRIETARY');
+  t.same(lin.impact('/governed/crm/a.csv').map((e) => e.path), [
+    '/governed/workspace/archive/q3/deep/s.txt',
+    '/governed/workspace/archive/q3/r.txt',
+    '/governed/workspace/q3-other/t.txt',
+  ]);
+  t.equal(lin.node('/governed/workspace/q3/r.txt'), undefined, 'old names no longer resolve');
+  t.equal(lin.node(`${tree.src}/workspace/archive/q3/r.txt`)?.path, '/governed/workspace/archive/q3/r.txt', 'nor do old source paths; new ones do');
+  t.equal(lin.node('/governed/workspace/archive/q3'), undefined, 'the directory itself is not a node');
+});
