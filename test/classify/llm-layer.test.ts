@@ -77,7 +77,7 @@ t.test('a slow endpoint times out within the deadline instead of holding the fil
   const took = Date.now() - t0;
   t.equal(out.ok, false);
   t.match(out, { reason: 'timeout' });
-  t.ok(took < 700, `gave up after ${took} ms`);
+  t.ok(took < 1500, `gave up after ${took} ms (deadline 400 ms, endpoint would take 2000 ms)`);
 });
 
 t.test('malformed responses (bad JSON, wrong schema, empty choices) are retried and then reported as malformed', async (t) => {
