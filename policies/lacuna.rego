@@ -123,102 +123,91 @@ alt_purpose := sprintf("declare an allowed purpose: lacuna-fs exec --purpose <%s
 
 alt_after_hours := sprintf("run the export during business hours (%02d:00-%02d:00, %s)", [cfg.business_hours.start, cfg.business_hours.end, concat(", ", cfg.business_hours.days)])
 
-# ---------------------------------------------------------------- denials
-# Each denial: id, reason (names files and zones, never content), alternatives,
-# and whether an approved exception may lift it.
+# ---------------------------------------------------------------- violations
+# Each violation is just an id: the conditions are cheap to test, and the
+# reason and alternatives are built only for the one that is reported.
 
-denials contains d if {
+violations contains "unknown-action" if {
 	input.action != "read"
 	not input.action in write_actions
-	d := {
-		"id": "unknown-action",
-		"reason": sprintf("%s: action %q on %s is unknown to this policy; denied", [actor, input.action, dest_label]),
-		"alternatives": [],
-		"exceptable": false,
-	}
 }
 
-denials contains d if {
+violations contains "proprietary-outside-governed" if {
 	effective_tier == "PROPRIETARY"
 	not governed
-	d := {
-		"id": "proprietary-outside-governed",
-		"reason": sprintf("%s may not write %s: it holds PROPRIETARY data derived from %s, and PROPRIETARY data may only be stored in governed zones", [actor, dest_label, source_label]),
-		"alternatives": [alt_anonymise, alt_aggregate, alt_workspace, alt_exception],
-		"exceptable": true,
-	}
 }
 
-denials contains d if {
+violations contains "internal-to-external" if {
 	effective_tier == "INTERNAL"
 	external
-	d := {
-		"id": "internal-to-external",
-		"reason": sprintf("%s may not write %s: it holds INTERNAL data derived from %s, and INTERNAL data may not leave for external destinations", [actor, dest_label, source_label]),
-		"alternatives": [alt_anonymise, alt_workspace, alt_exception],
-		"exceptable": true,
-	}
 }
 
-denials contains d if {
+violations contains "pii-in-content" if {
 	has_pii
 	not governed
-	d := {
-		"id": "pii-in-content",
-		"reason": sprintf("%s may not write %s: the content contains personal data (%s), which may only be written into governed zones", [actor, dest_label, concat(", ", pii_types)]),
-		"alternatives": [alt_anonymise, alt_remove_sensitive, alt_workspace, alt_exception],
-		"exceptable": true,
-	}
 }
 
-denials contains d if {
+violations contains "secret-in-content" if {
 	has_secret
 	not governed
-	d := {
-		"id": "secret-in-content",
-		"reason": sprintf("%s may not write %s: the content contains credentials or secrets (%s); secrets never leave governed zones, not even by exception", [actor, dest_label, concat(", ", secret_types)]),
-		"alternatives": [alt_remove_sensitive, "store secrets in the secret manager, not in files"],
-		"exceptable": false,
-	}
 }
 
-denials contains d if {
+violations contains "proprietary-bulk-after-hours" if {
 	effective_tier == "PROPRIETARY"
 	bulk
 	not business_hours
-	d := {
-		"id": "proprietary-bulk-after-hours",
-		"reason": sprintf("%s may not bulk-export PROPRIETARY data from %s to %s outside business hours (%s %02d:00 UTC)", [actor, source_label, dest_label, input.time.weekday, input.time.hour]),
-		"alternatives": [alt_after_hours, alt_exception],
-		"exceptable": true,
-	}
 }
 
-denials contains d if {
-	some tag in input.source.tags
-	allowed := cfg.purposes[tag]
+violations contains "purpose-not-allowed" if {
 	is_string(input.purpose)
-	not input.purpose in allowed
-	d := {
-		"id": "purpose-not-allowed",
-		"reason": sprintf("%s may not use %s data from %s for purpose %q (allowed: %s); writing %s", [actor, tag, source_label, input.purpose, concat(", ", allowed), dest_label]),
-		"alternatives": [alt_purpose, alt_exception],
-		"exceptable": true,
-	}
+	some tag in input.source.tags
+	not input.purpose in cfg.purposes[tag]
 }
 
-denials contains d if {
+violations contains "purpose-required" if {
+	not is_string(input.purpose)
 	some tag in input.source.tags
 	tag in cfg.purpose_required_tags
-	not is_string(input.purpose)
 	not governed
-	d := {
-		"id": "purpose-required",
-		"reason": sprintf("%s may not write %s data from %s to %s without a declared purpose", [actor, tag, source_label, dest_label]),
-		"alternatives": [alt_purpose, alt_workspace, alt_exception],
-		"exceptable": true,
-	}
 }
+
+# Violations no exception can lift.
+unexceptable_ids := {"unknown-action", "secret-in-content"}
+
+# The tag whose declared purposes exclude input.purpose (for the message).
+purpose_tag := [tag | some tag in input.source.tags; cfg.purposes[tag]; not input.purpose in cfg.purposes[tag]][0]
+
+reason("unknown-action") := sprintf("%s: action %q on %s is unknown to this policy; denied", [actor, input.action, dest_label])
+
+reason("proprietary-outside-governed") := sprintf("%s may not write %s: it holds PROPRIETARY data derived from %s, and PROPRIETARY data may only be stored in governed zones", [actor, dest_label, source_label])
+
+reason("internal-to-external") := sprintf("%s may not write %s: it holds INTERNAL data derived from %s, and INTERNAL data may not leave for external destinations", [actor, dest_label, source_label])
+
+reason("pii-in-content") := sprintf("%s may not write %s: the content contains personal data (%s), which may only be written into governed zones", [actor, dest_label, concat(", ", pii_types)])
+
+reason("secret-in-content") := sprintf("%s may not write %s: the content contains credentials or secrets (%s); secrets never leave governed zones, not even by exception", [actor, dest_label, concat(", ", secret_types)])
+
+reason("proprietary-bulk-after-hours") := sprintf("%s may not bulk-export PROPRIETARY data from %s to %s outside business hours (%s %02d:00)", [actor, source_label, dest_label, input.time.weekday, input.time.hour])
+
+reason("purpose-not-allowed") := sprintf("%s may not use %s data from %s for purpose %q (allowed: %s); writing %s", [actor, purpose_tag, source_label, input.purpose, concat(", ", cfg.purposes[purpose_tag]), dest_label])
+
+reason("purpose-required") := sprintf("%s may not write %s data from %s to %s without a declared purpose", [actor, concat(", ", [t | some t in input.source.tags; t in cfg.purpose_required_tags]), source_label, dest_label])
+
+alternatives("unknown-action") := []
+
+alternatives("proprietary-outside-governed") := [alt_anonymise, alt_aggregate, alt_workspace, alt_exception]
+
+alternatives("internal-to-external") := [alt_anonymise, alt_workspace, alt_exception]
+
+alternatives("pii-in-content") := [alt_anonymise, alt_remove_sensitive, alt_workspace, alt_exception]
+
+alternatives("secret-in-content") := [alt_remove_sensitive, "store secrets in the secret manager, not in files"]
+
+alternatives("proprietary-bulk-after-hours") := [alt_after_hours, alt_exception]
+
+alternatives("purpose-not-allowed") := [alt_purpose, alt_exception]
+
+alternatives("purpose-required") := [alt_purpose, alt_workspace, alt_exception]
 
 allowed_purposes_text := sort({p | some tag in input.source.tags; some p in object.get(cfg.purposes, tag, [])}) if {
 	some tag in input.source.tags
@@ -279,9 +268,9 @@ path_matches(pattern, path) if {
 
 priority := ["unknown-action", "secret-in-content", "proprietary-outside-governed", "internal-to-external", "pii-in-content", "purpose-not-allowed", "purpose-required", "proprietary-bulk-after-hours"]
 
-ordered := [d | some id in priority; some d in denials; d.id == id]
+ordered := [id | some id in priority; id in violations]
 
-unexceptable := [d | some d in ordered; not d.exceptable]
+unexceptable := [id | some id in ordered; id in unexceptable_ids]
 
 chosen_exception := sort([ex.id | some ex in applicable_exceptions])[0]
 
@@ -304,7 +293,7 @@ decision := {
 } else := {
 	"allow": true,
 	"policy_id": "exception",
-	"reasoning": sprintf("allowed by exception %s (approved by %s for %s): otherwise denied because %s", [ex.id, ex.approved_by, ex.requested_by, ordered[0].reason]),
+	"reasoning": sprintf("allowed by exception %s (approved by %s for %s): otherwise denied because %s", [ex.id, ex.approved_by, ex.requested_by, reason(ordered[0])]),
 	"alternatives": [],
 	"obligations": array.concat([sprintf("audit-exception:%s", [ex.id])], downgrade_obligations),
 } if {
@@ -313,9 +302,9 @@ decision := {
 	ex.id == chosen_exception
 } else := {
 	"allow": false,
-	"policy_id": ordered[0].id,
-	"reasoning": ordered[0].reason,
-	"alternatives": ordered[0].alternatives,
+	"policy_id": ordered[0],
+	"reasoning": reason(ordered[0]),
+	"alternatives": alternatives(ordered[0]),
 	"obligations": [],
 }
 

@@ -8,7 +8,12 @@ export interface PlainObj {
   [k: string]: Value;
 }
 
-/** Canonical key of a value, used for set membership and non-string object keys. */
+/**
+ * Hash key of a value for set membership and non-string object keys. Scalars get an exact
+ * key; composites get a structural hash (`h…`) that may collide, so sets and objects resolve
+ * collisions with `equal` (see RSet.slot). Hashing samples long strings instead of copying
+ * them into a key, which keeps sets of large objects (decision records) cheap.
+ */
 export function keyOf(v: Value): string {
   switch (typeof v) {
     case 'string':
@@ -21,38 +26,103 @@ export function keyOf(v: Value): string {
       return v ? 'T' : 'F';
     case 'object':
       if (v === null) return 'Z';
-      return 'c' + compositeKey(v);
+      return 'h' + (hashOf(v, 0x811c9dc5) >>> 0).toString(36);
   }
   return '?';
 }
 
-function innerKey(v: Value): string {
-  return typeof v === 'string' ? JSON.stringify(v) : keyOf(v);
+function mix(h: number, x: number): number {
+  return Math.imul(h ^ x, 0x01000193);
 }
 
-function compositeKey(v: Value[] | PlainObj | RObj | RSet): string {
-  if (Array.isArray(v)) {
-    let s = '[';
-    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + innerKey(v[i]!);
-    return s + ']';
+function hashStr(h: number, s: string): number {
+  const n = s.length;
+  h = mix(h, n);
+  if (n <= 48) {
+    for (let i = 0; i < n; i++) h = mix(h, s.charCodeAt(i));
+    return h;
   }
-  if (v instanceof RSet) return '{' + [...v.map.keys()].sort().join(',') + '}';
-  const parts: string[] = [];
-  for (const [k, x] of objEntries(v)) parts.push(innerKey(k) + ':' + innerKey(x));
-  return '<' + parts.sort().join(',') + '>';
+  // Long strings: both ends and a stride through the middle; equal() settles collisions.
+  for (let i = 0; i < 16; i++) h = mix(mix(h, s.charCodeAt(i)), s.charCodeAt(n - 1 - i));
+  const step = (n >> 4) | 1;
+  for (let i = 16; i < n - 16; i += step) h = mix(h, s.charCodeAt(i));
+  return h;
 }
+
+function hashOf(v: Value, h: number): number {
+  switch (typeof v) {
+    case 'string':
+      return hashStr(mix(h, 3), v);
+    case 'number':
+    case 'bigint':
+      return hashStr(mix(h, 2), keyOf(v));
+    case 'boolean':
+      return mix(h, v ? 11 : 10);
+  }
+  if (v === null) return mix(h, 9);
+  if (Array.isArray(v)) {
+    h = mix(h, 6);
+    for (let i = 0; i < v.length; i++) h = hashOf(v[i]!, h);
+    return mix(h, v.length);
+  }
+  // Objects and sets: order-independent (sum of member hashes).
+  let acc = 0;
+  let n = 0;
+  if (v instanceof RSet) {
+    for (const x of v.map.values()) {
+      acc = (acc + hashOf(x, 0x9e3779b9)) | 0;
+      n++;
+    }
+    return mix(mix(h, 8), acc ^ n);
+  }
+  if (v instanceof RObj) {
+    for (const [k, x] of v.map.values()) {
+      acc = (acc + hashOf(x, hashOf(k, 0x7f4a7c15))) | 0;
+      n++;
+    }
+  } else {
+    for (const k in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+      acc = (acc + hashOf((v as PlainObj)[k]!, hashStr(0x7f4a7c15, k))) | 0;
+      n++;
+    }
+  }
+  return mix(mix(h, 7), acc ^ n);
+}
+
+/** Finds the map key holding `v` (or the free key where it would go) in a collision chain. */
+function slot<T>(map: Map<string, T>, v: Value, valueOf: (e: T) => Value, base: string = keyOf(v)): { key: string; found: T | undefined } {
+  if (base.charCodeAt(0) !== 104 /* h */) return { key: base, found: map.get(base) };
+  let key = base;
+  for (let i = 1; ; i++) {
+    const e = map.get(key);
+    if (e === undefined || equal(valueOf(e), v)) return { key, found: e };
+    key = base + '#' + i;
+  }
+}
+
+const selfValue = (x: Value): Value => x;
+const entryKey = (e: [Value, Value]): Value => e[0];
 
 export class RSet {
+  /** Members by hash key; use add/has/values, never raw keys across sets (composite keys are per-set). */
   readonly map: Map<string, Value>;
   constructor(items?: Iterable<Value>) {
     this.map = new Map();
-    if (items) for (const x of items) this.map.set(keyOf(x), x);
+    if (items) for (const x of items) this.add(x);
   }
   add(v: Value): void {
-    this.map.set(keyOf(v), v);
+    const k = keyOf(v);
+    if (k.charCodeAt(0) !== 104) this.map.set(k, v);
+    else {
+      const s = slot(this.map, v, selfValue, k);
+      if (s.found === undefined) this.map.set(s.key, v);
+    }
   }
   has(v: Value): boolean {
-    return this.map.has(keyOf(v));
+    const k = keyOf(v);
+    if (k.charCodeAt(0) !== 104) return this.map.has(k);
+    return slot(this.map, v, selfValue, k).found !== undefined;
   }
   get size(): number {
     return this.map.size;
@@ -70,10 +140,10 @@ export class RSet {
 export class RObj {
   readonly map: Map<string, [Value, Value]> = new Map();
   set(k: Value, v: Value): void {
-    this.map.set(keyOf(k), [k, v]);
+    this.map.set(slot(this.map, k, entryKey).key, [k, v]);
   }
   get(k: Value): Value | undefined {
-    return this.map.get(keyOf(k))?.[1];
+    return slot(this.map, k, entryKey).found?.[1];
   }
   get size(): number {
     return this.map.size;
@@ -260,7 +330,7 @@ export function equal(a: Value, b: Value): boolean {
   }
   if (a instanceof RSet) {
     if (!(b instanceof RSet) || a.size !== b.size) return false;
-    for (const k of a.map.keys()) if (!b.map.has(k)) return false;
+    for (const x of a.map.values()) if (!b.has(x)) return false;
     return true;
   }
   if (Array.isArray(b) || b instanceof RSet) return false;

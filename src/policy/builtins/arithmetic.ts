@@ -14,7 +14,7 @@ export function register(t: BuiltinTable): void {
     if (isNum(a!) && isNum(b!)) return sub(a, b);
     if (a instanceof RSet && b instanceof RSet) {
       const out = new RSet();
-      for (const [k, v] of a.map) if (!b.map.has(k)) out.map.set(k, v);
+      for (const v of a.values()) if (!b.has(v)) out.add(v);
       return out;
     }
     if (!isNum(a!) && !(a instanceof RSet)) throw typeErr(1, 'one of {number, set}', a!);

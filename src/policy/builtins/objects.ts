@@ -1,7 +1,7 @@
 // Object builtins: object.get, object.keys, object.union(_n), object.remove,
 // object.filter, object.subset.
 
-import { RSet, type Value, equal, isObj, makeObj, objEntries, objGet } from '../value.js';
+import { ObjBuilder, RSet, type Value, equal, isObj, makeObj, objEntries, objGet } from '../value.js';
 import { BuiltinError } from '../errors.js';
 import { coll, obj, typeErr } from './args.js';
 import { type BuiltinTable, def } from './types.js';
@@ -16,18 +16,14 @@ function keySet(v: Value, pos: number): Value[] {
 /** Deep merge: b wins, nested objects merge (OPA's object.union). */
 export function union(a: Value, b: Value): Value {
   if (!isObj(a) || !isObj(b)) return b;
-  const entries = new Map<string, [Value, Value]>();
-  const { keyOf } = KEY;
-  for (const [k, v] of objEntries(a)) entries.set(keyOf(k), [k, v]);
+  const out = new ObjBuilder();
+  for (const [k, v] of objEntries(a)) out.set(k, v);
   for (const [k, v] of objEntries(b)) {
-    const prev = entries.get(keyOf(k));
-    entries.set(keyOf(k), [k, prev ? union(prev[1], v) : v]);
+    const prev = out.get(k);
+    out.set(k, prev === undefined ? v : union(prev, v));
   }
-  return makeObj(entries.values());
+  return out.build();
 }
-
-import { keyOf } from '../value.js';
-const KEY = { keyOf };
 
 function isSubset(sup: Value, sub: Value): boolean {
   if (isObj(sup) && isObj(sub)) {
@@ -43,7 +39,7 @@ function isSubset(sup: Value, sub: Value): boolean {
     return true;
   }
   if (sup instanceof RSet && sub instanceof RSet) {
-    for (const k of sub.map.keys()) if (!sup.map.has(k)) return false;
+    for (const v of sub.values()) if (!sup.has(v)) return false;
     return true;
   }
   if (Array.isArray(sup) && sub instanceof RSet) {

@@ -9,15 +9,15 @@ export function register(t: BuiltinTable): void {
     const x = set(a!, 1);
     const y = set(b!, 2);
     const out = new RSet();
-    for (const [k, v] of x.map) if (y.map.has(k)) out.map.set(k, v);
+    for (const v of x.values()) if (y.has(v)) out.add(v);
     return out;
   });
   def(t, 'or', 2, ([a, b]) => {
     const x = set(a!, 1);
     const y = set(b!, 2);
     const out = new RSet();
-    for (const [k, v] of x.map) out.map.set(k, v);
-    for (const [k, v] of y.map) out.map.set(k, v);
+    for (const v of x.values()) out.add(v);
+    for (const v of y.values()) out.add(v);
     return out;
   });
   def(t, 'intersection', 1, ([a]) => {
@@ -27,7 +27,7 @@ export function register(t: BuiltinTable): void {
     let acc = xs[0] as RSet;
     for (const x of xs.slice(1)) {
       const out = new RSet();
-      for (const [k, v] of acc.map) if ((x as RSet).map.has(k)) out.map.set(k, v);
+      for (const v of acc.values()) if ((x as RSet).has(v)) out.add(v);
       acc = out;
     }
     return acc;
@@ -36,7 +36,7 @@ export function register(t: BuiltinTable): void {
     const out = new RSet();
     for (const x of set(a!, 1).values()) {
       if (!(x instanceof RSet)) throw typeErr(1, 'set of sets', a!);
-      for (const [k, v] of x.map) out.map.set(k, v);
+      for (const v of x.values()) out.add(v);
     }
     return out;
   });

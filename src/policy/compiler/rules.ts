@@ -252,7 +252,7 @@ function mergeAt(b: ObjBuilder, k: Value, v: Value, loc: Location): void {
     return;
   }
   if (prev instanceof RSet && v instanceof RSet) {
-    for (const [kk, vv] of v.map) prev.map.set(kk, vv);
+    for (const vv of v.values()) prev.add(vv);
     return;
   }
   if (prev instanceof ObjBuilder && isObj(v)) {
