@@ -80,6 +80,11 @@ export function timeRange(fromMs: number): Range {
   return { start: [fromMs], end: [Number.MAX_SAFE_INTEGER, HIGH] };
 }
 
+/** Keys [t, …] with t < beforeMs. */
+export function timeBefore(beforeMs: number): Range {
+  return { end: [beforeMs] };
+}
+
 /** Everything in a database. */
 export function fullRange(): Range {
   return {};

@@ -81,10 +81,12 @@ export class Lineage implements LineageStore {
   private batchError: unknown;
 
   private readonly scanContent: boolean;
+  private readonly retentionMs: number;
 
   constructor(kv: Kv, opts: OpenOptions) {
     this.kv = kv;
     this.scanContent = opts.scanReads !== false;
+    this.retentionMs = (opts.eventRetentionDays ?? 365) * 86_400_000;
     this.graph = new Graph(kv, Date.now);
     this.taint = new TaintTracker((id) => this.describe(id), opts.identityTtlMs ?? 250, opts.identify);
     this.fps = new Fingerprints(
@@ -445,9 +447,35 @@ export class Lineage implements LineageStore {
     this.prune(); // those that died while the daemon was down
   }
 
-  /** Drops the taint of dead processes and closes their runs. */
+  /**
+   * Deletes events (and runs that ended) before `before` (default: now minus the
+   * retention), at most `max` per call so a sweep never holds the event loop long.
+   * Returns how many events went. Nodes and edges are kept.
+   */
+  expireEvents(before?: Date, max = 10_000): number {
+    this.writable();
+    if (before === undefined && this.retentionMs <= 0) return 0; // kept forever
+    const cutoff = before?.getTime() ?? Date.now() - this.retentionMs;
+    let n = 0;
+    for (const { key } of this.kv.range('events', K.timeBefore(cutoff))) {
+      if (n >= max) break;
+      this.kv.del('events', key);
+      n++;
+    }
+    let r = 0;
+    for (const { key } of this.kv.range('runEnds', K.timeBefore(cutoff))) {
+      if (r >= max) break;
+      this.kv.del('runEnds', key);
+      this.kv.del('runs', K.runKey((key as [number, string])[1]));
+      r++;
+    }
+    return n;
+  }
+
+  /** Drops the taint of dead processes and closes their runs; expires old events. */
   private prune(): void {
     if (this.closed) return;
+    if (this.retentionMs > 0) this.expireEvents();
     const ended = this.taint.prune();
     const t = Date.now();
     for (const p of ended) {

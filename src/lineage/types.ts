@@ -147,6 +147,8 @@ export interface LineageStore {
   impact(path: string): ImpactEntry[];
   exportOpenLineage(opts?: ExportOptions): AsyncIterable<object>;
   stats(): LineageStats;
+  /** Deletes events (and ended runs) older than `before`; returns how many events went. */
+  expireEvents(before?: Date, max?: number): number;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -168,6 +170,11 @@ export interface OpenOptions {
    * through observeContent.
    */
   scanReads?: boolean;
+  /**
+   * Days the event log (what the OpenLineage export reads) is kept; 0 keeps it forever.
+   * Default 365. Nodes and edges — the lineage itself — are never expired.
+   */
+  eventRetentionDays?: number;
   /** Replaces /proc lookups (tests of pid reuse without root). */
   identify?: (pid: number) => ProcessIdentity | undefined;
 }

@@ -92,3 +92,19 @@ t.test('opening a missing store read-only fails with no_store', async (t) => {
   const dir = tempDir(t);
   await t.rejects(openLineage(join(dir, 'nope'), { readOnly: true }), { code: 'no_store' });
 });
+
+t.test('old events expire from the export log; the lineage itself stays', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, tree.file('crm/a.csv', 'a'), cls('PROPRIETARY', ['PII']));
+  lin.recordWrite(p.pid!, tree.file('workspace/r.txt', 'r'), 'create', META);
+  await lin.flush();
+  t.equal(lin.expireEvents(new Date(Date.now() - 60_000)), 0, 'nothing that old');
+  t.equal(lin.expireEvents(new Date(Date.now() + 1000)), 1);
+  await lin.flush();
+  const events: object[] = [];
+  for await (const e of lin.exportOpenLineage()) events.push(e);
+  t.same(events, []);
+  t.same(lin.impact('/governed/crm/a.csv').map((e) => e.path), ['/governed/workspace/r.txt']);
+});
