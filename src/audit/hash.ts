@@ -2,20 +2,22 @@
 // thing hashed, so a record can never be passed off as a checkpoint or a Merkle node (and vice
 // versa). Merkle prefixes are RFC 9162's 0x00 (leaf) and 0x01 (node); the others are ASCII tags
 // that cannot start with those bytes.
-import { createHash } from 'node:crypto';
+import { createHash, hash as oneShot } from 'node:crypto';
 
 export const HASH_HEX_LENGTH = 64;
 /** prev_hash of the genesis record. */
 export const ZERO_HASH = '0'.repeat(HASH_HEX_LENGTH);
 
-const RECORD_PREFIX = Buffer.from('lacuna-fs/audit/v1/record\0', 'latin1');
+/** ASCII, so its UTF-8 bytes are these characters; prepended as a string for the one-shot hash. */
+const RECORD_PREFIX = 'lacuna-fs/audit/v1/record\0';
 const CHECKPOINT_PREFIX = Buffer.from('lacuna-fs/audit/v1/checkpoint\0', 'latin1');
 const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
 
 /** Hash of a record: over the RFC 8785 text of the record without its `hash` member. */
 export function recordHash(canonicalBody: string): string {
-  return createHash('sha256').update(RECORD_PREFIX).update(canonicalBody, 'utf8').digest('hex');
+  // One-shot crypto.hash: no Hash object per record (the hot path hashes every append).
+  return oneShot('sha256', RECORD_PREFIX + canonicalBody, 'hex');
 }
 
 /** Digest that a checkpoint signature covers: the RFC 8785 text of the checkpoint without `sig`. */

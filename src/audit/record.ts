@@ -1,7 +1,7 @@
 // Building and re-reading chain records. buildRecord() is the only place the chain fields are
 // attached; parseRecordLine() is the only place a stored line becomes a record again, and it
 // reports *how* a line is wrong instead of throwing, because the verifier names every break.
-import { canonicalText, isPlainJson, normalize, type JsonValue } from './canonical.js';
+import { canonicalFlat, canonicalText, isPlainJson, normalize, type JsonValue } from './canonical.js';
 import { recordHash, isHashHex } from './hash.js';
 import { AuditRecordError, RECORD_VERSION, AUDIT_KINDS, type AuditEvent, type AuditKind, type AuditRecord } from './types.js';
 
@@ -17,6 +17,9 @@ const EVENT_FIELDS = [
   'user', 'uid', 'pid', 'program', 'action', 'paths', 'zones', 'classification',
   'decision', 'policy_id', 'bundle_hash', 'reasoning', 'details',
 ] as const;
+
+/** Every member a record body can have, in RFC 8785 (UTF-16 code unit) order. */
+const BODY_KEYS: readonly string[] = ['v', 'kind', 'chain_id', 'seq', 'host', 'time', 'prev_hash', ...EVENT_FIELDS].sort();
 
 export interface BuiltRecord {
   record: AuditRecord;
@@ -51,7 +54,7 @@ export function buildRecord(
   checkFieldTypes(body);
   // Hot path: most events are plain data already; only copy-normalise the ones that are not.
   const norm = (isPlainJson(body) ? body : normalize(body)) as { [k: string]: JsonValue };
-  const bodyText = canonicalText(norm);
+  const bodyText = canonicalFlat(norm, BODY_KEYS);
   const hash = recordHash(bodyText);
   norm.hash = hash;
   return { record: norm as unknown as AuditRecord, line: withHash(bodyText, hash) };

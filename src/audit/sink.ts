@@ -68,6 +68,8 @@ export class PostgresSink {
   private lastError: string | undefined;
   private confirmedSeq: number;
   private cursor: SpoolCursor | null = null;
+  /** The next batch, read while the previous INSERT runs; dropped with the cursor on errors. */
+  private prefetch: Promise<CursorLine[]> | null = null;
   private shippedCheckpointSeq = -1;
   private wake: (() => void) | null = null;
   private stopping = false;
@@ -107,6 +109,7 @@ export class PostgresSink {
     this.stopping = true;
     this.notify();
     await this.loop;
+    await this.prefetch?.catch(() => {});
     await this.cursor?.close();
     await this.client?.end().catch(() => {});
     this.client = null;
@@ -130,10 +133,17 @@ export class PostgresSink {
       try {
         await this.connect();
         if (this.confirmedSeq < this.o.durableSeq()) {
-          this.cursor ??= this.o.spool.cursor(this.confirmedSeq + 1);
-          const lines = await this.cursor.next(this.o.batch, this.o.durableSeq());
+          const cursor = (this.cursor ??= this.o.spool.cursor(this.confirmedSeq + 1));
+          const lines = this.prefetch ? await this.prefetch : await cursor.next(this.o.batch, this.o.durableSeq());
+          this.prefetch = null;
           if (lines.length > 0) {
-            await this.insert(lines);
+            const inserting = this.insert(lines);
+            // Read and parse the next batch while PostgreSQL works on this one.
+            if (lines[lines.length - 1]!.seq < this.o.durableSeq()) {
+              this.prefetch = cursor.next(this.o.batch, this.o.durableSeq());
+              this.prefetch.catch(() => {}); // its error, if any, surfaces when awaited
+            }
+            await inserting;
             this.confirm(lines[lines.length - 1]!.seq);
           }
         }
@@ -158,6 +168,8 @@ export class PostgresSink {
   private async dropConnection(): Promise<void> {
     const c = this.client;
     this.client = null;
+    await this.prefetch?.catch(() => {});
+    this.prefetch = null;
     await this.cursor?.close().catch(() => {});
     this.cursor = null; // re-read from confirmedSeq + 1 after reconnecting
     await c?.end().catch(() => {});
