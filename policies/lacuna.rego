@@ -119,7 +119,7 @@ alt_exception := sprintf("request an exception: lacuna-fs exception request --pa
 
 alt_remove_sensitive := sprintf("remove the %s from the content, or write it under %s", [concat(", ", array.concat(pii_types, secret_types)), cfg.governed_workspace])
 
-alt_purpose := sprintf("declare an allowed purpose: lacuna-fs exec --purpose <%s> -- <command>", [concat("|", allowed_purposes_text)])
+alt_purpose := sprintf("run it under a declared purpose this data allows (%s)", [concat(", ", allowed_purposes_text)])
 
 alt_after_hours := sprintf("run the export during business hours (%02d:00-%02d:00, %s)", [cfg.business_hours.start, cfg.business_hours.end, concat(", ", cfg.business_hours.days)])
 
@@ -212,7 +212,7 @@ alternatives("purpose-required") := [alt_purpose, alt_workspace, alt_exception]
 allowed_purposes_text := sort({p | some tag in input.source.tags; some p in object.get(cfg.purposes, tag, [])}) if {
 	some tag in input.source.tags
 	cfg.purposes[tag]
-} else := ["purpose"]
+} else := ["none declared"]
 
 actor := sprintf("%s (user %s)", [input.process.comm, input.user.name]) if {
 	input.process.comm
