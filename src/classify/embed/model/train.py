@@ -333,6 +333,16 @@ def main():
             "heldoutEce": round(ece(ph, yh), 4),
         },
     }
+    # Per-kind held-out accuracy: where the model generalises and where it does not.
+    kinds = collections.defaultdict(lambda: [0, 0])
+    for d, p in zip(heldout, ph.argmax(1)):
+        kinds[d["kind"]][0] += int(TIERS[p] == d["tier"])
+        kinds[d["kind"]][1] += 1
+    meta["metrics"]["heldoutAccuracyByKind"] = {k: round(v[0] / v[1], 3) for k, v in sorted(kinds.items())}
+    cm_h = np.zeros((3, 3), int)
+    for tt, p in zip(yh, ph.argmax(1)):
+        cm_h[tt, p] += 1
+    meta["metrics"]["heldoutConfusion"] = {"rows": "true PUBLIC, INTERNAL, PROPRIETARY", "matrix": cm_h.tolist()}
     with open(os.path.join(a.out, "metadata.json"), "w") as f:
         json.dump(meta, f, indent=1)
         f.write("\n")
