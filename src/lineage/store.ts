@@ -5,9 +5,8 @@
 
 import { statSync } from 'node:fs';
 import type { Classification } from '../classify/types.js';
-import { bestCopy, copyDecision, CopyMatcher, type CopyCandidate } from './copies.js';
-import { Fingerprints, type FpUpdate } from './fingerprint.js';
-import { SourceScanner } from './scanner.js';
+import { Content } from './content.js';
+import { bestCopy } from './copies.js';
 import { Graph } from './graph.js';
 import { combine, sameCls } from './inherit.js';
 import * as K from './keys.js';
@@ -15,7 +14,7 @@ import { Kv } from './kv.js';
 import { bootId } from './proc.js';
 import { downstreamGraph, impactOf, toPublicNode, upstreamGraph } from './query.js';
 import { exportEvents } from './openlineage.js';
-import type { ClsRec, EventRec, FpRec, NodeRec, ProcRec, RunRec } from './records.js';
+import type { ClsRec, EventRec, NodeRec, ProcRec, RunRec } from './records.js';
 import { TaintTracker, type ProcTaint } from './taint.js';
 import type {
   CopyMatch,
@@ -58,20 +57,10 @@ export class Lineage implements LineageStore {
   private readonly kv: Kv;
   private readonly graph: Graph;
   private readonly taint: TaintTracker;
-  private readonly fps: Fingerprints;
+  private readonly content: Content;
   /** Per run: (dest, op) → taint version last turned into edges; repeats are skipped. */
   private readonly written = new Map<string, Map<string, number>>();
   private readonly runsSeen = new Set<string>();
-  /** Written nodes whose fingerprint stream closed: copy detection runs on them. */
-  private readonly copyCandidates = new Set<number>();
-  /** Nodes whose chunk list changed since the last batch (persisted once per batch). */
-  private readonly fpDirty = new Set<number>();
-  private readonly matcher: CopyMatcher;
-  private readonly scanner: SourceScanner;
-  /** Nodes whose source file was checked for a current fingerprint this session. */
-  private readonly scanned = new Set<number>();
-  /** dst → (src, similarity) of the copy evidence already recorded, to skip repeats. */
-  private readonly copyEdges = new Map<number, { src: number; similarity: number; copy: boolean }>();
   private nextEvent: number;
   private batchTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -79,39 +68,17 @@ export class Lineage implements LineageStore {
   private closed = false;
   /** Last error of a background batch; surfaced by flush() so it is not lost. */
   private batchError: unknown;
-
-  private readonly scanContent: boolean;
   private readonly retentionMs: number;
 
   constructor(kv: Kv, opts: OpenOptions) {
     this.kv = kv;
-    this.scanContent = opts.scanReads !== false;
     this.retentionMs = (opts.eventRetentionDays ?? 365) * 86_400_000;
     this.graph = new Graph(kv, Date.now);
     this.taint = new TaintTracker((id) => this.describe(id), opts.identityTtlMs ?? 250, opts.identify);
-    this.fps = new Fingerprints(
-      opts.fingerprintBytes ?? 64 * 1024 * 1024,
-      (id) => kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined,
-      () => this.applyFingerprints(this.fps.process(undefined, 'none')),
-    );
-    this.matcher = new CopyMatcher(kv, this.graph);
-    const limit = opts.fingerprintBytes ?? 64 * 1024 * 1024;
-    this.scanner = new SourceScanner(
-      {
-        stamp: (id) => kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined,
-        feed: (id, off, buf) => {
-          this.fps.observe(id, off, buf, false, true);
-          this.applyFingerprints(this.fps.process(id, 'none'));
-        },
-        done: (id, size, mtimeMs) => {
-          this.applyFingerprints(this.fps.process(id, 'all'));
-          const rec = kv.get('fpNodes', K.fpNodeKey(id)) as FpRec | undefined;
-          if (rec !== undefined) kv.put('fpNodes', K.fpNodeKey(id), { ...rec, size, mtimeMs });
-        },
-        current: () => undefined,
-      },
-      limit,
-    );
+    this.content = new Content(kv, this.graph, (e) => this.event(e), {
+      limit: opts.fingerprintBytes ?? 64 * 1024 * 1024,
+      scanReads: opts.scanReads !== false,
+    });
     this.nextEvent = (kv.get('meta', K.metaKey.nextEvent) as number | undefined) ?? 1;
     if (!kv.readOnly) {
       this.restoreTaint();
@@ -130,11 +97,7 @@ export class Lineage implements LineageStore {
     const n = this.graph.resolve(file);
     const c: ClsRec = { tier: cls.tier, tags: [...cls.tags].sort(), conf: cls.confidence };
     if (!sameCls(n.content, c)) this.graph.setContent(n, c);
-    if (this.scanContent && !this.scanned.has(n.id)) {
-      // First read this session: make sure the file's fingerprint is current, off the hot path.
-      this.scanned.add(n.id);
-      this.scanner.enqueue(n.id, n.sourcePath);
-    }
+    this.content.noteRead(n);
     const st = this.taint.identify(pid);
     if (st === undefined) return; // exited before we got here: nothing left to taint
     const e = this.graph.eff(n) ?? c;
@@ -205,8 +168,7 @@ export class Lineage implements LineageStore {
    */
   observeContent(file: FileRef, offset: number, chunk: Buffer, kind: 'read' | 'write' = 'write'): void {
     this.writable();
-    const n = this.graph.resolve(file);
-    this.fps.observe(n.id, offset, chunk, kind === 'write');
+    this.content.observe(this.graph.resolve(file), offset, chunk, kind === 'write');
   }
 
   markAggregate(file: FileRef): void {
@@ -225,36 +187,15 @@ export class Lineage implements LineageStore {
   copyOf(file: FileRef): CopyMatch | undefined {
     const n = this.graph.find(file);
     if (n === undefined) return undefined;
-    const m = this.kv.readOnly ? bestCopy(this.kv, this.graph, n) : this.matchNow(n);
+    const m = this.kv.readOnly ? bestCopy(this.kv, this.graph, n) : this.content.match(n);
     return m && { path: m.node.path, similarity: m.similarity, coverage: m.coverage };
-  }
-
-  private matchNow(n: NodeRec): CopyCandidate | undefined {
-    if (this.fps.hasPending(n.id)) this.applyFingerprints(this.fps.process(n.id, 'none'));
-    const m = this.matcher.match(n, this.fps.current(n.id), this.fps.openChunk(n.id));
-    if (m !== undefined) this.recordCopy(n, m);
-    return m;
-  }
-
-  /** Turns copy evidence into lineage: a copy edge, and the copy or the derived rule. */
-  private recordCopy(n: NodeRec, m: CopyCandidate): void {
-    const d = copyDecision(m);
-    if (d === undefined) return;
-    const prev = this.copyEdges.get(n.id);
-    if (prev !== undefined && prev.src === m.node.id && (prev.copy || d === 'partial') && m.similarity - prev.similarity < 0.05) return;
-    this.copyEdges.set(n.id, { src: m.node.id, similarity: m.similarity, copy: d === 'copy' });
-    const time = Date.now();
-    const fresh = this.graph.edge(m.node.id, n.id, { op: 'copy', program: '', user: '', uid: -1, pid: 0, run: '', time, similarity: m.similarity });
-    if (d === 'copy') this.graph.setCopy(n, { src: m.node.id, similarity: m.similarity, coverage: m.coverage });
-    else this.graph.inherit(n, this.graph.eff(m.node), [m.node.id]);
-    if (fresh) this.event({ kind: 'write', time, op: 'copy', run: '', pid: 0, program: '', user: '', uid: -1, dst: n.id, srcs: [m.node.id], similarity: m.similarity });
   }
 
   inherited(file: FileRef): InheritedClassification | undefined {
     const n = this.graph.find(file);
     if (n === undefined) return undefined;
     if (!this.kv.readOnly) {
-      if (this.fps.hasPending(n.id) || this.fps.isOpen(n.id)) this.matchNow(n);
+      if (this.content.inProgress(n.id)) this.content.match(n);
       if (this.graph.hasRaised) this.graph.settle();
     }
     const rec = this.graph.inheritedRec(n);
@@ -324,7 +265,7 @@ export class Lineage implements LineageStore {
       processes: this.taint.procs.size,
       nodes: this.graph.nodeCount,
       edges: this.kv.count('edgesIn'),
-      pendingWrites: this.kv.pendingWrites + (this.fps.bufferedBytes > 0 ? 1 : 0),
+      pendingWrites: this.kv.pendingWrites + (this.content.bufferedBytes > 0 ? 1 : 0),
       dbBytes: this.kv.fileBytes(),
     };
   }
@@ -333,7 +274,7 @@ export class Lineage implements LineageStore {
 
   async flush(): Promise<void> {
     if (this.kv.readOnly) return;
-    await this.scanner.idle();
+    await this.content.idle();
     await this.tick(true);
     if (this.batchError !== undefined) {
       const e = this.batchError;
@@ -346,7 +287,7 @@ export class Lineage implements LineageStore {
     if (this.closed) return;
     if (this.batchTimer) clearInterval(this.batchTimer);
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    await this.scanner.stop();
+    await this.content.stop();
     try {
       await this.flush();
     } finally {
@@ -359,9 +300,7 @@ export class Lineage implements LineageStore {
   private tick(all: boolean): Promise<void> {
     const run = async (): Promise<void> => {
       try {
-        this.applyFingerprints(this.fps.process(undefined, all ? 'all' : 'idle'));
-        this.detectCopies();
-        this.persistFingerprints();
+        this.content.batch(all);
         if (this.graph.hasRaised) this.graph.settle();
         this.persistTaint();
         await this.kv.commit();
@@ -373,47 +312,6 @@ export class Lineage implements LineageStore {
     const next = (this.ticking ?? Promise.resolve()).then(run);
     this.ticking = next;
     return next;
-  }
-
-  /** Indexes new chunks now (so other files match against them); lists go out per batch. */
-  private applyFingerprints(updates: FpUpdate[]): void {
-    for (const u of updates) {
-      for (const h of u.removed) this.kv.del('fp', K.fpKey(h, u.node));
-      for (const h of u.added) this.kv.put('fp', K.fpKey(h, u.node), 1);
-      if (u.removed.length > 0) {
-        this.matcher.forget(u.node);
-        this.copyEdges.delete(u.node);
-      }
-      if (this.fps.isOpen(u.node)) {
-        this.fpDirty.add(u.node);
-      } else {
-        // The stream ended: its arrays are final and belong to us now.
-        this.kv.put('fpNodes', K.fpNodeKey(u.node), u.rec);
-        this.fpDirty.delete(u.node);
-        if (u.written) this.copyCandidates.add(u.node);
-      }
-    }
-  }
-
-  private persistFingerprints(): void {
-    for (const id of this.fpDirty) {
-      const cur = this.fps.current(id);
-      if (cur !== undefined) this.kv.put('fpNodes', K.fpNodeKey(id), { hashes: cur.hashes.slice(), sizes: cur.sizes.slice(), bytes: cur.bytes } satisfies FpRec);
-    }
-    this.fpDirty.clear();
-  }
-
-  /** Written files whose content is complete are matched against every known file. */
-  private detectCopies(): void {
-    for (const id of this.copyCandidates) {
-      this.copyCandidates.delete(id);
-      const n = this.graph.node(id);
-      if (n === undefined) continue;
-      const m = this.matcher.match(n, this.fps.current(id));
-      this.matcher.forget(id);
-      if (m !== undefined) this.recordCopy(n, m);
-      this.copyEdges.delete(id);
-    }
   }
 
   private persistTaint(): void {
