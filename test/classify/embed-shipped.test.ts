@@ -93,3 +93,16 @@ t.test('a shipped model whose bytes do not match its checksum is refused before 
   writeFileSync(f, bytes);
   t.throws(() => shippedModelSpec(dir), { code: 'model_checksum_mismatch' });
 });
+
+t.test('a worker that dies fails its pending requests and is restarted by the next one', async (t) => {
+  const { EmbeddingWorker } = await import('../../src/classify/embed/worker-client.js');
+  const w = new EmbeddingWorker({ spec: shippedModelSpec().spec, threads: 1, maxChunks: 8 });
+  t.teardown(() => w.close());
+  const first = await w.embed(RUNBOOK);
+  const pending = w.embed(PRESS);
+  // Simulate a crash of the thread (an abort inside onnxruntime would look the same to us).
+  await (w as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await t.rejects(pending, /exited/);
+  const again = await w.embed(RUNBOOK);
+  t.same(Array.from(again.embedding), Array.from(first.embedding), 'a fresh worker gives the same answer');
+});

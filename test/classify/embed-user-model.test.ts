@@ -103,3 +103,11 @@ t.test('a wrong checksum, a missing vocab or a file that is not ONNX is refused 
   t.teardown(() => layer.close());
   await t.rejects(layer.ready(), { name: 'EmbeddingModelError', code: 'model_load_failed' });
 });
+
+t.test('exemplars that leave a tier out are refused with a clear error', async (t) => {
+  const partial = join(dir, 'partial.jsonl');
+  writeFileSync(partial, JSON.stringify({ text: 'public contract', tier: 'PUBLIC' }) + '\n');
+  const layer = createEmbeddingLayer({ model: bert, vocab, exemplars: partial, maxLength: 16 });
+  t.teardown(() => layer.close());
+  await t.rejects(layer.ready(), { code: 'model_invalid', message: /no exemplar for tier INTERNAL/ });
+});

@@ -4,7 +4,7 @@
 // head is built from labelled exemplars at load. Callers: src/classify/escalate.ts.
 
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isTier, TIERS, type Tier } from '../types.js';
 import { argmaxTier, centroidHead, fitCentroids, mlpHead, type TierHead, type TierProbs } from './head.js';
 import {
@@ -107,12 +107,11 @@ export function createEmbeddingLayer(opts: EmbeddingLayerOptions = {}): Embeddin
   const maxBytes = opts.maxBytes ?? DEFAULT_EMBED_MAX_BYTES;
   let spec: ModelSpec;
   let head: TierHead | undefined;
-  let exemplarFile: string | undefined = opts.exemplars;
+  let exemplarFile: string | undefined;
   if (opts.model) {
     if (!opts.vocab) throw new EmbeddingModelError('model_invalid', 'classify.embeddings.vocab is required with a user model');
     spec = userModelSpec(opts as UserModelOptions, opts.baseDir);
-    exemplarFile ??= join(shippedModelDir(), 'exemplars.jsonl');
-    if (opts.baseDir && opts.exemplars && !opts.exemplars.startsWith('/')) exemplarFile = join(opts.baseDir, opts.exemplars);
+    exemplarFile = opts.exemplars ? resolve(opts.baseDir ?? process.cwd(), opts.exemplars) : join(shippedModelDir(), 'exemplars.jsonl');
   } else {
     const shipped = shippedModelSpec();
     spec = shipped.spec;
@@ -128,9 +127,18 @@ export function createEmbeddingLayer(opts: EmbeddingLayerOptions = {}): Embeddin
     readyP ??= (async () => {
       await worker.start();
       if (!head) {
-        const ex = readExemplars(exemplarFile!);
+        let ex: Exemplar[];
+        try {
+          ex = readExemplars(exemplarFile!);
+        } catch (err) {
+          throw new EmbeddingModelError('model_invalid', `exemplars ${exemplarFile}: ${(err as Error).message}`);
+        }
         const embedded = await Promise.all(ex.map((e) => worker.embed(bounded(e.text, maxBytes).text)));
-        head = centroidHead(fitCentroids(embedded.map((o, i) => ({ embedding: o.embedding, tier: ex[i]!.tier }))));
+        try {
+          head = centroidHead(fitCentroids(embedded.map((o, i) => ({ embedding: o.embedding, tier: ex[i]!.tier }))));
+        } catch (err) {
+          throw new EmbeddingModelError('model_invalid', `exemplars ${exemplarFile}: ${(err as Error).message}`);
+        }
       }
     })();
     return readyP;
