@@ -192,7 +192,7 @@ function countsTable(title: string, label: string, m: Record<string, DecisionCou
 function exceptionState(e: ReportEntry): string {
   const d = e.details ?? {};
   const bits: string[] = [];
-  for (const k of ['exception_id', 'id', 'approver', 'approved_by', 'expires_at', 'expires', 'scope']) if (d[k] !== undefined) bits.push(`${k}=${String(d[k])}`);
+  for (const k of ['exception_id', 'id', 'requested_by', 'approver', 'approved_by', 'ttl_s', 'expires_at', 'expired_at', 'scope']) if (d[k] !== undefined) bits.push(`${k}=${String(d[k])}`);
   return bits.join(', ');
 }
 

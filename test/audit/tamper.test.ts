@@ -9,8 +9,8 @@ import pg from 'pg';
 import { verifySpool, verifyPostgres } from '../../src/audit/sources.js';
 import { GRANTS_SQL, migrate } from '../../src/audit/schema.js';
 import { startPostgres } from '../helpers/postgres.js';
-import { referenceVerify } from './reference-verifier.js';
-import { buildChain, loadTamperFixtures, mutateCheckpointLines, mutateLines, readSpoolLines, tamperPostgres, writeLines } from './tamper-tools.js';
+import { referenceVerify } from './fixtures/reference-verifier.js';
+import { buildChain, loadTamperFixtures, mutateCheckpointLines, mutateLines, readSpoolLines, tamperPostgres, writeLines } from './fixtures/tamper-tools.js';
 
 const fixtures = loadTamperFixtures();
 const root = mkdtempSync(join(tmpdir(), 'lacuna-audit-tamper-'));
