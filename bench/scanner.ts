@@ -124,9 +124,10 @@ function re2Scan(set: { match(b: Buffer): number[] }, res: { exec(b: Buffer): un
   return n;
 }
 
-function nativeScan(set: RuleSet, buf: Buffer, chunk: number): number {
+/** As the classifier scans: candidate cap 64 per rule per window (0 = exact counts). */
+function nativeScan(set: RuleSet, buf: Buffer, chunk: number, candidateCap = 64): number {
   let n = 0;
-  for (let off = 0; off < buf.length; off += chunk) for (const f of scanSync(set, buf.subarray(off, off + chunk))) n += f.count;
+  for (let off = 0; off < buf.length; off += chunk) for (const f of scanSync(set, buf.subarray(off, off + chunk), { candidateCap })) n += f.count;
   return n;
 }
 
@@ -170,6 +171,7 @@ async function throughput(): Promise<BenchSection> {
   const nativeMBs = mb / (nativeMs / 1000);
   const nativeSampleMs = cpuMs(() => nativeScan(set, sample, MiB));
   const nativeSampleMBs = baseMb / (nativeSampleMs / 1000);
+  const exactMBs = baseMb / (cpuMs(() => nativeScan(set, sample, MiB, 0)) / 1000);
 
   // The same rules on documents and code, where candidates are rare.
   const prose = generateCorpus(baseMb * MiB, 43, 'prose');
@@ -199,7 +201,7 @@ async function throughput(): Promise<BenchSection> {
   global.gc?.();
   const rss0 = process.memoryUsage().rss;
   let peak = rss0;
-  const stream = createStream(set);
+  const stream = createStream(set, { candidateCap: 64 });
   const c0 = process.cpuUsage();
   for (let off = 0; off < corpus.length; off += MiB) {
     await stream.write(corpus.subarray(off, off + MiB));
@@ -211,7 +213,8 @@ async function throughput(): Promise<BenchSection> {
   const findings = out.findings.reduce((a, f) => a + f.count, 0);
 
   const rows: BenchRow[] = [
-    { metric: `native scanner, full rule set (${table.length} rules), per core, ${mb} MiB`, value: round(nativeMBs), unit: 'MiB/s', baseline: { label: 'RE2 DFA, one simple pattern (this machine\'s ceiling)', value: round(oneMBs), unit: 'MiB/s' }, ratio: round(nativeMBs / oneMBs, 2), target: '>= 1024 MiB/s per core', note: 'scanSync in 1 MiB calls, N-API and validators included; MiB per CPU-second' },
+    { metric: `native scanner, full rule set (${table.length} rules), per core, ${mb} MiB`, value: round(nativeMBs), unit: 'MiB/s', baseline: { label: 'RE2 DFA, one simple pattern (this machine\'s ceiling)', value: round(oneMBs), unit: 'MiB/s' }, ratio: round(nativeMBs / oneMBs, 2), target: '>= 1024 MiB/s per core', note: 'scanSync in 1 MiB calls as the classifier does (cap 64 candidates/rule/MiB), N-API and validators included; MiB per CPU-second' },
+    { metric: `native scanner with exact counts (every candidate located and validated, ${baseMb} MiB)`, value: round(exactMBs), unit: 'MiB/s', baseline: { label: 'default (cap 64 candidates/rule/MiB)', value: round(nativeSampleMBs), unit: 'MiB/s' }, ratio: round(exactMBs / nativeSampleMBs, 2) },
     { metric: `native scanner, full rule set, per core, on prose and code (${baseMb} MiB)`, value: round(proseMBs), unit: 'MiB/s', baseline: { label: 'RE2 DFA, one simple pattern', value: round(oneMBs), unit: 'MiB/s' }, ratio: round(proseMBs / oneMBs, 2), note: 'few candidates: the RE2::Set pass dominates' },
     { metric: `native vs JavaScript RegExp (same rules, ${baseMb} MiB sample)`, value: round(nativeSampleMBs), unit: 'MiB/s', baseline: { label: 'JS RegExp, match only', value: round(jsMBs, 2), unit: 'MiB/s' }, ratio: round(nativeSampleMBs / jsMBs), target: '>= 20x' },
     { metric: `native vs re2 npm (RE2.Set + fired rules, ${baseMb} MiB sample)`, value: round(nativeSampleMBs), unit: 'MiB/s', baseline: { label: 're2 npm, match only', value: round(re2MBs, 2), unit: 'MiB/s' }, ratio: round(nativeSampleMBs / re2MBs) },

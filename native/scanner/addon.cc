@@ -2,6 +2,8 @@
 // Kept thin: argument checks at the boundary (TypeError), conversions, then scanner.h.
 #include "bindings.h"
 
+#include <algorithm>
+
 namespace lacuna {
 
 Napi::FunctionReference* JsRuleSet::constructor = nullptr;
@@ -11,6 +13,17 @@ Napi::Error CodedError(Napi::Env env, const char* code, const std::string& messa
   Napi::Error e = Napi::Error::New(env, message);
   e.Set("code", Napi::String::New(env, code));
   return e;
+}
+
+ScanOptions ReadScanOptions(const Napi::CallbackInfo& info, size_t i) {
+  ScanOptions o;
+  if (info.Length() <= i || !info[i].IsObject()) return o;
+  Napi::Object obj = info[i].As<Napi::Object>();
+  o.binary = obj.Get("binary").ToBoolean().Value();
+  Napi::Value cap = obj.Get("candidateCap");
+  if (cap.IsNumber() && cap.As<Napi::Number>().DoubleValue() > 0)
+    o.candidate_cap = static_cast<uint32_t>(std::min(cap.As<Napi::Number>().DoubleValue(), 4294967295.0));
+  return o;
 }
 
 Napi::Array HitsToJs(Napi::Env env, const RuleSet& rules, const std::vector<RuleHits>& hits) {
@@ -29,6 +42,7 @@ Napi::Array HitsToJs(Napi::Env env, const RuleSet& rules, const std::vector<Rule
     uint32_t j = 0;
     for (uint64_t l : h.lines) lines.Set(j++, Napi::Number::New(env, static_cast<double>(l)));
     o.Set("lines", lines);
+    o.Set("saturated", Napi::Boolean::New(env, h.saturated));
     out.Set(k++, o);
   }
   return out;
@@ -100,10 +114,6 @@ Napi::Value CompileRules(const Napi::CallbackInfo& info) {
   return obj;
 }
 
-bool BinaryOpt(const Napi::CallbackInfo& info, size_t i) {
-  return info.Length() > i && info[i].IsObject() && info[i].As<Napi::Object>().Get("binary").ToBoolean().Value();
-}
-
 Napi::Value ScanSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   JsRuleSet* rs = JsRuleSet::From(info[0]);
@@ -120,7 +130,7 @@ Napi::Value ScanSync(const Napi::CallbackInfo& info) {
     return env.Null();
   }
   std::vector<RuleHits> hits;
-  ScanStatus st = StreamScanner::ScanBuffer(rs->rules, buf.Data(), buf.Length(), BinaryOpt(info, 2), &hits);
+  ScanStatus st = StreamScanner::ScanBuffer(rs->rules, buf.Data(), buf.Length(), ReadScanOptions(info, 2), &hits);
   if (st != ScanStatus::kOk) {
     CodedError(env, ScanStatusCode(st), std::string("scan failed: ") + ScanStatusCode(st)).ThrowAsJavaScriptException();
     return env.Null();
@@ -131,7 +141,11 @@ Napi::Value ScanSync(const Napi::CallbackInfo& info) {
 Napi::Value CreateStream(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!JsRuleSet::From(info[0])) return env.Null();
-  return JsScanStream::constructor->New({info[0], Napi::Boolean::New(env, BinaryOpt(info, 1))});
+  ScanOptions o = ReadScanOptions(info, 1);
+  Napi::Object opts = Napi::Object::New(env);
+  opts.Set("binary", Napi::Boolean::New(env, o.binary));
+  opts.Set("candidateCap", Napi::Number::New(env, o.candidate_cap));
+  return JsScanStream::constructor->New({info[0], opts});
 }
 
 }  // namespace
@@ -183,7 +197,7 @@ JsScanStream::JsScanStream(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Js
   JsRuleSet* rs = JsRuleSet::From(info[0]);
   if (!rs) return;
   rules = rs->rules;
-  scanner.reset(new StreamScanner(rules, info.Length() > 1 && info[1].ToBoolean().Value()));
+  scanner.reset(new StreamScanner(rules, ReadScanOptions(info, 1)));
 }
 
 Napi::Value JsScanStream::Write(const Napi::CallbackInfo& info) {

@@ -8,15 +8,15 @@ namespace {
 
 class ScanWorker : public Napi::AsyncWorker {
  public:
-  ScanWorker(Napi::Env env, std::shared_ptr<const RuleSet> rules, Napi::Buffer<char> buf, bool binary)
+  ScanWorker(Napi::Env env, std::shared_ptr<const RuleSet> rules, Napi::Buffer<char> buf, const ScanOptions& opts)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), rules_(std::move(rules)),
-        data_(buf.Data()), len_(buf.Length()), binary_(binary) {
+        data_(buf.Data()), len_(buf.Length()), opts_(opts) {
     pin_ = Napi::Persistent(buf.As<Napi::Object>());
   }
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    status_ = StreamScanner::ScanBuffer(rules_, data_, len_, binary_, &hits_);
+    status_ = StreamScanner::ScanBuffer(rules_, data_, len_, opts_, &hits_);
     if (status_ != ScanStatus::kOk) SetError(ScanStatusCode(status_));
   }
   void OnOK() override { deferred_.Resolve(HitsToJs(Env(), *rules_, hits_)); }
@@ -30,7 +30,7 @@ class ScanWorker : public Napi::AsyncWorker {
   Napi::ObjectReference pin_;
   const char* data_;
   size_t len_;
-  bool binary_;
+  ScanOptions opts_;
   ScanStatus status_ = ScanStatus::kOk;
   std::vector<RuleHits> hits_;
 };
@@ -97,9 +97,7 @@ Napi::Value ScanAsync(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(env, "scan(set, buf): buf must be a Buffer").ThrowAsJavaScriptException();
     return env.Null();
   }
-  bool binary = info.Length() > 2 && info[2].IsObject() &&
-                info[2].As<Napi::Object>().Get("binary").ToBoolean().Value();
-  auto* w = new ScanWorker(env, rs->rules, info[1].As<Napi::Buffer<char>>(), binary);
+  auto* w = new ScanWorker(env, rs->rules, info[1].As<Napi::Buffer<char>>(), ReadScanOptions(info, 2));
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;

@@ -127,9 +127,9 @@ std::shared_ptr<const RuleSet> RuleSet::Compile(const std::vector<RuleSpec>& spe
   return rs;
 }
 
-StreamScanner::StreamScanner(std::shared_ptr<const RuleSet> rules, bool binary)
-    : rules_(std::move(rules)), binary_(binary), hits_(rules_ ? rules_->size() : 0) {
-  if (binary_) line_at_buf_ = 0;
+StreamScanner::StreamScanner(std::shared_ptr<const RuleSet> rules, const ScanOptions& opts)
+    : rules_(std::move(rules)), opts_(opts), hits_(rules_ ? rules_->size() : 0) {
+  if (opts_.binary) line_at_buf_ = 0;
   time_t now = time(nullptr);
   struct tm tmv;
   gmtime_r(&now, &tmv);
@@ -143,7 +143,7 @@ ScanStatus StreamScanner::Feed(const char* data, size_t n) {
   bytes_scanned_ += n;
   while (n > 0) {
     size_t take = std::min(n, cap - buf_.size());
-    if (binary_) ToPrintable(data, take, &buf_);
+    if (opts_.binary) ToPrintable(data, take, &buf_);
     else buf_.append(data, take);
     data += take;
     n -= take;
@@ -189,11 +189,11 @@ ScanStatus StreamScanner::Flush(bool final) {
 }
 
 ScanStatus StreamScanner::ScanBuffer(std::shared_ptr<const RuleSet> rules, const char* data, size_t n,
-                                     bool binary, std::vector<RuleHits>* out) {
-  StreamScanner s(std::move(rules), binary);
+                                     const ScanOptions& opts, std::vector<RuleHits>* out) {
+  StreamScanner s(std::move(rules), opts);
   if (!s.rules_) return ScanStatus::kNotCompiled;
   ScanStatus st;
-  if (binary) {
+  if (opts.binary) {
     st = s.Feed(data, n);
     if (st == ScanStatus::kOk) st = s.Finish();
   } else {
@@ -221,16 +221,21 @@ ScanStatus StreamScanner::Process(const char* p, size_t n, uint64_t abs, bool fi
   std::sort(fired.begin(), fired.end());
   std::vector<size_t> newlines;
   bool newlines_built = false;
+  const uint32_t cap = opts_.candidate_cap;
   if (fired.size() >= 2 && rules_->any_) {
     // Phase 2 in one pass: the alternation finds the leftmost match of any rule; the first
     // fired rule (in table order) that matches there, anchored, is the one the alternation
     // chose. A match of another rule overlapping it is not counted; a fired rule the pass
-    // never reports still gets its own pass below, so no rule that fired is lost.
+    // never reports still gets its own pass below, so no rule that fired is lost. Once a
+    // rule reaches the candidate cap, the pass stops and the others continue alone from there
+    // (the alternation cannot leave a saturated rule out, and its candidates would cost).
     std::vector<char> seen(rules_->size(), 0);
+    std::vector<uint32_t> considered(rules_->size(), 0);
     re2::StringPiece text(p, n);
     re2::StringPiece whole;
     re2::StringPiece groups[16];
     size_t pos = 0;
+    bool stopped = false;
     while (pos <= n && rules_->any_->Match(text, pos, n, RE2::UNANCHORED, &whole, 1)) {
       size_t mb = static_cast<size_t>(whole.data() - p);
       size_t me = mb + whole.size();
@@ -239,36 +244,55 @@ ScanStatus StreamScanner::Process(const char* p, size_t n, uint64_t abs, bool fi
         const RuleSet::Rule& r = rules_->rules_[static_cast<size_t>(idx)];
         if (!r.re->Match(text, mb, n, RE2::ANCHOR_START, groups, std::min(r.ngroups, 16))) continue;
         seen[static_cast<size_t>(idx)] = 1;
-        if (abs + mb >= committed_)
+        if (abs + mb >= committed_) {
           Consider(static_cast<size_t>(idx), p, n, mb, mb + groups[0].size(), groups, &newlines, &newlines_built);
+          if (cap && ++considered[static_cast<size_t>(idx)] >= cap) {
+            hits_[static_cast<size_t>(idx)].saturated = true;
+            stopped = true;
+          }
+        }
         break;
       }
       pos = me > mb ? me : mb + 1;
+      if (stopped) break;
     }
-    for (int idx : fired)
-      if (!seen[static_cast<size_t>(idx)]) ScanRule(static_cast<size_t>(idx), p, n, abs, accept_to, &newlines, &newlines_built);
+    for (int idx : fired) {
+      size_t i = static_cast<size_t>(idx);
+      if (cap && considered[i] >= cap) continue;
+      if (seen[i] && !stopped) continue;  // the pass reached the end for this rule
+      ScanRule(i, p, n, abs, accept_to, seen[i] ? pos : 0, cap ? cap - considered[i] : 0, &newlines, &newlines_built);
+    }
   } else {
-    for (int idx : fired) ScanRule(static_cast<size_t>(idx), p, n, abs, accept_to, &newlines, &newlines_built);
+    for (int idx : fired)
+      ScanRule(static_cast<size_t>(idx), p, n, abs, accept_to, 0, cap, &newlines, &newlines_built);
   }
   committed_ = accept_to;
   return ScanStatus::kOk;
 }
 
-void StreamScanner::ScanRule(size_t idx, const char* p, size_t n, uint64_t abs, uint64_t accept_to,
-                             std::vector<size_t>* newlines, bool* newlines_built) {
+uint32_t StreamScanner::ScanRule(size_t idx, const char* p, size_t n, uint64_t abs, uint64_t accept_to, size_t from,
+                                 uint32_t budget, std::vector<size_t>* newlines, bool* newlines_built) {
   const RuleSet::Rule& r = rules_->rules_[idx];
   re2::StringPiece text(p, n);
   re2::StringPiece groups[16];
   int ng = std::min(r.ngroups, 16);
-  size_t pos = 0;
+  size_t pos = from;
+  uint32_t considered = 0;
   while (pos <= n) {
     if (!r.re->Match(text, pos, n, RE2::UNANCHORED, groups, ng)) break;
     size_t mb = static_cast<size_t>(groups[0].data() - p);
     size_t me = mb + groups[0].size();
     if (abs + mb >= accept_to) break;
-    if (abs + mb >= committed_) Consider(idx, p, n, mb, me, groups, newlines, newlines_built);
+    if (abs + mb >= committed_) {
+      Consider(idx, p, n, mb, me, groups, newlines, newlines_built);
+      if (budget && ++considered >= budget) {
+        hits_[idx].saturated = true;
+        break;
+      }
+    }
     pos = me > mb ? me : mb + 1;
   }
+  return considered;
 }
 
 void StreamScanner::Consider(size_t idx, const char* p, size_t n, size_t mb, size_t me, const re2::StringPiece* groups,

@@ -65,6 +65,16 @@ class RuleSet {
 };
 
 enum class ScanStatus { kOk, kOutOfMemory, kNotCompiled, kInconsistent, kBusy };
+
+struct ScanOptions {
+  // Bytes outside printable ASCII (and \t \r \n) act as line breaks: only printable runs can
+  // match and line numbers are not reported.
+  bool binary = false;
+  // When > 0, a rule stops being located in a window after this many candidates there (its
+  // count is then a lower bound and `saturated` is set). Classification needs a few validated
+  // values per rule, not all ten thousand IPs of a log: this bounds the per-candidate cost.
+  uint32_t candidate_cap = 0;
+};
 const char* ScanStatusCode(ScanStatus s);
 
 struct RuleHits {
@@ -74,6 +84,7 @@ struct RuleHits {
   uint64_t rejected = 0;   // candidates the validator refused
   std::vector<uint64_t> lines;  // 1-based lines of the first kMaxLines matches (0 = unknown)
   std::unordered_set<uint64_t> distinct;  // hashes of distinct values, capped at kMaxDistinct
+  bool saturated = false;  // candidate_cap was reached in some window: count is a lower bound
 };
 
 class StreamScanner {
@@ -84,9 +95,7 @@ class StreamScanner {
   static constexpr size_t kMaxMatch = 4096;
   static constexpr size_t kContext = 1024;
 
-  // binary: bytes outside printable ASCII (and \t \r \n) are treated as line breaks, so only
-  // printable runs can match and line numbers are not reported.
-  StreamScanner(std::shared_ptr<const RuleSet> rules, bool binary);
+  StreamScanner(std::shared_ptr<const RuleSet> rules, const ScanOptions& opts);
 
   ScanStatus Feed(const char* data, size_t n);
   // Marks a gap of n unscanned bytes (head/tail scanning of huge files): no match spans it,
@@ -96,7 +105,7 @@ class StreamScanner {
 
   // Scans one buffer in place without copying it (unless binary).
   static ScanStatus ScanBuffer(std::shared_ptr<const RuleSet> rules, const char* data, size_t n,
-                               bool binary, std::vector<RuleHits>* out);
+                               const ScanOptions& opts, std::vector<RuleHits>* out);
 
   const std::vector<RuleHits>& hits() const { return hits_; }
   uint64_t bytes_scanned() const { return bytes_scanned_; }
@@ -105,8 +114,9 @@ class StreamScanner {
  private:
   ScanStatus Process(const char* p, size_t n, uint64_t abs, bool final);
   // Runs one rule alone over the window (phase 2 for a rule the alternation pass shadowed).
-  void ScanRule(size_t idx, const char* p, size_t n, uint64_t abs, uint64_t accept_to, std::vector<size_t>* newlines,
-                bool* newlines_built);
+  // Returns the number of candidates considered (stops at `budget` when > 0).
+  uint32_t ScanRule(size_t idx, const char* p, size_t n, uint64_t abs, uint64_t accept_to, size_t from, uint32_t budget,
+                    std::vector<size_t>* newlines, bool* newlines_built);
   void Consider(size_t idx, const char* p, size_t n, size_t mb, size_t me, const re2::StringPiece* groups,
                 std::vector<size_t>* newlines, bool* newlines_built);
   ScanStatus Flush(bool final);
@@ -114,7 +124,7 @@ class StreamScanner {
               std::vector<size_t>* newlines, bool* newlines_built);
 
   std::shared_ptr<const RuleSet> rules_;
-  bool binary_;
+  ScanOptions opts_;
   std::vector<RuleHits> hits_;
   std::string buf_;          // unprocessed input plus carried context
   uint64_t buf_abs_ = 0;     // absolute offset of buf_[0]

@@ -86,10 +86,10 @@ int main() {
     }
   }
   std::vector<RuleHits> whole;
-  CHECK(StreamScanner::ScanBuffer(rs, text.data(), text.size(), false, &whole) == ScanStatus::kOk, "whole-buffer scan");
+  CHECK(StreamScanner::ScanBuffer(rs, text.data(), text.size(), ScanOptions{}, &whole) == ScanStatus::kOk, "whole-buffer scan");
   CHECK(whole[0].count == static_cast<uint64_t>(planted) && whole[1].count == static_cast<uint64_t>(planted), "whole scan finds every planted match");
   for (size_t chunk : {1u, 97u, 4096u, 65536u, 1u << 20}) {
-    StreamScanner s(rs, false);
+    StreamScanner s(rs, ScanOptions{});
     size_t limit = chunk == 1 ? 50000 : text.size();  // byte-by-byte only over a prefix
     for (size_t off = 0; off < limit; off += chunk) s.Feed(text.data() + off, std::min(chunk, limit - off));
     for (size_t off = limit; off < text.size(); off += 65536) s.Feed(text.data() + off, std::min<size_t>(65536, text.size() - off));
@@ -98,6 +98,12 @@ int main() {
     std::snprintf(name, sizeof name, "stream with %zu-byte chunks equals the whole scan", chunk);
     CHECK(s.hits()[0].count == whole[0].count && s.hits()[1].count == whole[1].count && s.hits()[0].lines == whole[0].lines, name);
   }
+  ScanOptions capped;
+  capped.candidate_cap = 10;
+  std::vector<RuleHits> few;
+  CHECK(StreamScanner::ScanBuffer(rs, text.data(), text.size(), capped, &few) == ScanStatus::kOk, "capped scan");
+  CHECK(few[0].saturated && few[0].count >= 10 && few[0].count < whole[0].count && !whole[0].saturated,
+        "a candidate cap bounds the work and marks the count as a lower bound");
   std::printf("1..%d\n", count);
   return failures ? 1 : 0;
 }

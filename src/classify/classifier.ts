@@ -30,6 +30,11 @@ export interface ClassifierOptions {
   /** Cached file classifications (entries). Default 10000. */
   cacheSize?: number;
   /**
+   * Count every match (slower on dense data). By default a rule stops being located in a
+   * 1 MiB window after CANDIDATE_CAP candidates there, and its count reads "at least N".
+   */
+  exactCounts?: boolean;
+  /**
    * Layers 2/3. Called only when layer 1 is not decisive (confidence < DECISIVE), never on the
    * synchronous path. `text` is the scanned head of the content (at most 1 MiB).
    */
@@ -46,6 +51,8 @@ export interface Classifier {
 }
 
 export const DEFAULT_MAX_SCAN_BYTES = 4 * 1024 * 1024;
+/** Candidates per rule per 1 MiB window before the scanner stops locating that rule there. */
+export const CANDIDATE_CAP = 64;
 const CHUNK = 1024 * 1024;
 const ESCALATION_TEXT = 1024 * 1024;
 
@@ -78,6 +85,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
   const dict = loadBuiltin().columns;
   const budget = opts.maxScanBytes === undefined ? DEFAULT_MAX_SCAN_BYTES : opts.maxScanBytes <= 0 ? Infinity : opts.maxScanBytes;
   const syncMax = syncMaxBytes();
+  const candidateCap = opts.exactCounts ? 0 : CANDIDATE_CAP;
   const paths = (opts.pathRules ?? []).map((p) => {
     let re: RegExp;
     try {
@@ -104,6 +112,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
           m.distinct += f.distinct;
           m.rejected += f.rejected;
           m.lines.push(...f.lines);
+          m.saturated = m.saturated || f.saturated;
         }
       }
     return [...byRule.values()];
@@ -128,7 +137,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
       // Slices above the sync limit are scanned in sync-sized pieces; a piece boundary can split
       // a match, so classifyFile (streaming, overlap-aware) is the path for big content.
       for (let off = 0; off < p.length || off === 0; off += syncMax) {
-        const r = scanSync(set, p.subarray(off, off + syncMax), { binary: bin.binary });
+        const r = scanSync(set, p.subarray(off, off + syncMax), { binary: bin.binary, candidateCap });
         // Lines after the first piece (or in the tail) are not file lines: mark them unknown.
         raws.push(i === 0 && off === 0 ? r : r.map((f) => ({ ...f, lines: f.lines.map(() => 0) })));
         if (p.length === 0) break;
@@ -161,7 +170,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
         if (!stream) {
           first = chunk;
           bin = detectBinary(chunk);
-          stream = createStream(set, { binary: bin.binary });
+          stream = createStream(set, { binary: bin.binary, candidateCap });
         }
         if (kept < ESCALATION_TEXT) {
           headKeep.push(chunk.subarray(0, ESCALATION_TEXT - kept));

@@ -39,6 +39,8 @@ export interface EscalationConfig {
   stateDir?: string;
   /** Explicit cache directory (wins over stateDir); with neither, an in-memory cache. */
   cacheDir?: string;
+  /** Entries kept (oldest pruned at open; ~0.3 KB each). Default 200000. */
+  cacheMaxEntries?: number;
   env?: NodeJS.ProcessEnv;
   /** Preloaded layers (tests, benchmarks), owned by the caller; created (and owned) from config otherwise. */
   layers?: { embeddings?: EmbeddingLayer; llm?: LlmLayer };
@@ -110,7 +112,10 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
   const llm = config.layers?.llm ?? (config.llm?.enabled ? createLlmLayer(config.llm, env) : undefined);
   const l2MaxBytes = embeddings?.info.maxBytes ?? embCfg.maxBytes ?? DEFAULT_EMBED_MAX_BYTES;
   const l3MaxBytes = config.llm?.maxBytes ?? 8192;
-  const cache: ResultCache = openResultCache(config.cacheDir ?? (config.stateDir ? join(config.stateDir, 'classify-cache') : undefined));
+  const cache: ResultCache = openResultCache(
+    config.cacheDir ?? (config.stateDir ? join(config.stateDir, 'classify-cache') : undefined),
+    config.cacheMaxEntries ?? 200_000,
+  );
   const inflight = new Map<string, Promise<EmbeddingResult>>();
   const st: EscalationStats = {
     asked: 0,

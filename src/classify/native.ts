@@ -30,6 +30,8 @@ export interface RawFinding {
   rejected: number;
   /** 1-based lines of the first five matches; 0 where unknown (binary, after a skipped gap). */
   lines: number[];
+  /** The candidate cap was reached in some window: count is a lower bound. */
+  saturated: boolean;
 }
 
 export interface RuleSet {
@@ -48,6 +50,8 @@ export interface ScanStream {
 export interface ScanOptions {
   /** Treat bytes outside printable ASCII as line breaks (scan printable runs only). */
   binary?: boolean;
+  /** Stop locating a rule in a 1 MiB window after this many candidates (0 = exact counts). */
+  candidateCap?: number;
 }
 
 interface Addon {

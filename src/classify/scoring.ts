@@ -70,6 +70,12 @@ interface Agg {
   lines: number[];
   strength: Rule['strength'];
   tags: Set<string>;
+  saturated: boolean;
+}
+
+/** "3 email addresses", or "at least 64 email addresses" when the scanner stopped counting. */
+function counted(a: Agg): string {
+  return `${a.saturated ? 'at least ' : ''}${a.count} ${label(a.type, a.count)}`;
 }
 
 function human(bytes: number): string {
@@ -92,12 +98,13 @@ export function score(ev: ScanEvidence): Classification {
     const key = `${rule.category}:${rule.type}`;
     let a = byType.get(key);
     if (!a) {
-      a = { type: rule.type, category: rule.category, count: 0, distinct: 0, lines: [], strength: rule.strength, tags: new Set() };
+      a = { type: rule.type, category: rule.category, count: 0, distinct: 0, lines: [], strength: rule.strength, tags: new Set(), saturated: false };
       byType.set(key, a);
     }
     a.count += f.count;
     a.distinct += f.distinct;
     a.lines.push(...f.lines);
+    a.saturated = a.saturated || f.saturated === true;
     if (rule.strength === 'strong') a.strength = 'strong';
     rule.tags.forEach((t) => a.tags.add(t));
     if (rule.category === 'keyword') {
@@ -140,7 +147,7 @@ export function score(ev: ScanEvidence): Classification {
   if (secrets.length) {
     raise('PROPRIETARY', 0.95);
     secrets.forEach((a) => a.tags.forEach((t) => tags.add(t)));
-    reasons.push('secrets: ' + secrets.map((a) => `${a.count} ${label(a.type, a.count)}${where(a.lines, binary)}`).join('; '));
+    reasons.push('secrets: ' + secrets.map((a) => `${counted(a)}${where(a.lines, binary)}`).join('; '));
   }
   if (strongPii.length) {
     raise('PROPRIETARY', 0.95);
@@ -157,7 +164,7 @@ export function score(ev: ScanEvidence): Classification {
   }
   const piiAggs = [...strongPii, ...weakPii];
   if (piiAggs.length) {
-    const text = piiAggs.map((a) => `${a.count} ${label(a.type, a.count)}${where(a.lines, binary)}`).join('; ');
+    const text = piiAggs.map((a) => `${counted(a)}${where(a.lines, binary)}`).join('; ');
     const corroborated = context.length && !strongPii.length && weakDistinct < WEAK_PII_THRESHOLD ? `, next to a personal-field label${where(context.flatMap((a) => a.lines), binary)}` : '';
     if (strongPii.length || weakDecides) reasons.push('personal data: ' + text + corroborated);
     else reasons.push(`weak personal-data signal only (${text}; fewer than ${WEAK_PII_THRESHOLD} distinct values and nothing corroborating)`);

@@ -209,3 +209,16 @@ t.test('a scanner failure fails closed: PROPRIETARY, UNCLASSIFIED, the code in t
   t.equal(r.confidence, 0);
   t.match(r.reasoning, /scanner_out_of_memory/);
 });
+
+t.test('on dense content a rule stops being located after CANDIDATE_CAP candidates per window; exactCounts counts all', async (t) => {
+  const { CANDIDATE_CAP } = await import('../../src/classify/index.js');
+  const lines = Array.from({ length: 500 }, (_, i) => `client 81.2.${Math.floor(i / 200)}.${(i % 200) + 1} GET /`).join('\n');
+  const fast = createClassifier().classifyBuffer(Buffer.from(lines));
+  const ip = fast.findings.find((f) => f.type === 'ip_address')!;
+  t.ok(ip.count >= CANDIDATE_CAP && ip.count < 500, `count ${ip.count} is a lower bound`);
+  t.match(fast.reasoning, /at least \d+ public IP addresses/);
+  t.equal(fast.tier, 'PROPRIETARY', 'the decision does not need every match');
+  const exact = createClassifier({ exactCounts: true }).classifyBuffer(Buffer.from(lines));
+  t.equal(exact.findings.find((f) => f.type === 'ip_address')!.count, 500);
+  t.notMatch(exact.reasoning, /at least/);
+});

@@ -16,6 +16,7 @@ interface Opts {
   failOn?: string;
   progress: boolean;
   listRules?: boolean;
+  exactCounts?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -76,6 +77,7 @@ export function register(program: Command): void {
     .option('--max-bytes <n>', 'per-file byte budget: larger files are scanned head + tail (0 = whole file)', String(64 * MiB))
     .option('--rules <file>', 'extra rules (YAML list of rule specs, as in the config) added to the built-in table')
     .addOption(new Option('--fail-on <tier>', 'exit 1 when any result is at or above this tier').choices(['INTERNAL', 'PROPRIETARY']))
+    .option('--exact-counts', 'count every match (by default a rule stops being counted after 64 candidates per MiB and its count reads "at least N")')
     .option('--list-rules', 'print the rule table (id, type, category) and exit')
     .option('--no-progress', 'no progress lines on stderr')
     .addHelpText(
@@ -96,7 +98,7 @@ async function run(paths: string[], opts: Opts): Promise<void> {
   let classifier: Classifier;
   try {
     // No cache across a one-shot run: each file is read once.
-    classifier = createClassifier({ extraRules, maxScanBytes: maxBytes, cacheSize: 0 });
+    classifier = createClassifier({ extraRules, maxScanBytes: maxBytes, cacheSize: 0, exactCounts: opts.exactCounts === true });
   } catch (err) {
     if (err instanceof ClassifyError && (err.code === 'rule_invalid' || err.code === 'path_rule_invalid')) throw new CliError(err.message, EXIT.USAGE);
     if (err instanceof ClassifyError) throw new CliError(`${err.message} [${err.code}]`, EXIT.INTERNAL);
