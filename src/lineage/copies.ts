@@ -10,9 +10,13 @@ import type { FpRec, NodeRec } from './records.js';
 
 /** Both ways at least this close: the file is a copy and takes its source's classification. */
 export const COPY_SIMILARITY = 0.9;
-/** At least this much of a file from a source (or MIN_SHARED_BYTES of it) makes it derived. */
+/**
+ * At least this much of a file from a source, or MIN_SHARED_BYTES of it, makes it
+ * derived. The byte floor is set above what boilerplate shares (a licence header, a
+ * CSV header line): a few KiB in common must not taint unrelated files.
+ */
 export const PARTIAL_SIMILARITY = 0.5;
-export const MIN_SHARED_BYTES = 2048;
+export const MIN_SHARED_BYTES = 8192;
 /** A chunk held by more files than this is boilerplate (a common header), not evidence. */
 const COMMON_CHUNK = 256;
 

@@ -301,6 +301,7 @@ export class Lineage implements LineageStore {
     const run = async (): Promise<void> => {
       try {
         this.content.batch(all);
+        this.closeRuns(this.taint.drainEnded());
         if (this.graph.hasRaised) this.graph.settle();
         this.persistTaint();
         await this.kv.commit();
@@ -374,7 +375,10 @@ export class Lineage implements LineageStore {
   private prune(): void {
     if (this.closed) return;
     if (this.retentionMs > 0) this.expireEvents();
-    const ended = this.taint.prune();
+    this.closeRuns(this.taint.prune());
+  }
+
+  private closeRuns(ended: ProcTaint[]): void {
     const t = Date.now();
     for (const p of ended) {
       this.written.delete(p.run);

@@ -47,6 +47,10 @@ export class TaintTracker {
   /** Runs whose taint changed since the last persist. */
   readonly dirty = new Set<string>();
   private readonly ids = new Map<number, { st: ProcStat; at: number }>();
+  /** pid → run of the tainted process holding it, to notice reuse or exit on sight. */
+  private readonly byPid = new Map<number, string>();
+  /** Runs found dead since the last drain (by prune or on sight). */
+  private ended: ProcTaint[] = [];
   private readonly answers = new Map<string, { version: number; at: number; taint: TaintResult }>();
   private version = 1;
 
@@ -63,6 +67,10 @@ export class TaintTracker {
     const hit = this.ids.get(pid);
     if (hit !== undefined && t - hit.at < this.ttlMs) return hit.st;
     const id = this.identifyImpl(pid, isProcess);
+    // A fresh look at /proc: if a tainted process held this pid and it is gone (or the
+    // pid now names another process), its taint expires now rather than at the sweep.
+    const held = this.byPid.get(id?.pid ?? pid);
+    if (held !== undefined && (id === undefined || held !== runKeyOf(id.pid, id.startTime))) this.expire(held);
     if (id === undefined) {
       this.ids.delete(pid);
       return undefined;
@@ -80,6 +88,7 @@ export class TaintTracker {
     if (p === undefined) {
       p = { run, pid: st.pid, startTime: st.startTime, ppid: st.ppid, sources: new Map() };
       this.procs.set(run, p);
+      this.byPid.set(st.pid, run);
     }
     const old = p.sources.get(src.node);
     if (old !== undefined && old.tier === src.tier && sameTags(old.tags, src.tags)) return false;
@@ -92,7 +101,26 @@ export class TaintTracker {
   /** Restores a persisted process (after a daemon restart); caller checked it is alive. */
   restore(p: ProcTaint): void {
     this.procs.set(p.run, p);
+    this.byPid.set(p.pid, p.run);
     this.version++;
+  }
+
+  private expire(run: string): void {
+    const p = this.procs.get(run);
+    if (p === undefined) return;
+    this.procs.delete(run);
+    this.answers.delete(run);
+    if (this.byPid.get(p.pid) === run) this.byPid.delete(p.pid);
+    this.dirty.add(run);
+    this.ended.push(p);
+    this.version++;
+  }
+
+  /** Runs that ended since the last call (the store closes them). */
+  drainEnded(): ProcTaint[] {
+    const out = this.ended;
+    this.ended = [];
+    return out;
   }
 
   /** Own taint ∪ ancestors'. A pid that no longer exists has no taint. */
@@ -151,24 +179,18 @@ export class TaintTracker {
 
   /**
    * Drops the taint of processes that exited or whose pid now names another process
-   * (checked against /proc without the cache). Returns the runs that ended.
+   * (checked against /proc without the cache). Returns every run that ended since the
+   * last drain, those found on sight included.
    */
   prune(): ProcTaint[] {
-    const ended: ProcTaint[] = [];
+    const dead: string[] = [];
     for (const p of this.procs.values()) {
       const now = this.identifyImpl(p.pid, true);
-      if (now === undefined || now.startTime !== p.startTime || now.pid !== p.pid) ended.push(p);
+      if (now === undefined || now.startTime !== p.startTime || now.pid !== p.pid) dead.push(p.run);
     }
-    for (const p of ended) {
-      this.procs.delete(p.run);
-      this.answers.delete(p.run);
-      this.dirty.add(p.run);
-    }
-    if (ended.length > 0) {
-      this.version++;
-      this.ids.clear();
-    }
-    return ended;
+    for (const run of dead) this.expire(run);
+    if (dead.length > 0) this.ids.clear();
+    return this.drainEnded();
   }
 }
 

@@ -97,6 +97,9 @@ t.test('a pid really reused by the kernel is not tainted', { skip: process.getui
   lin.recordRead(pid, a, cls('PROPRIETARY'));
   first.kill('SIGKILL');
   await exited(first);
+  // Start times tick at 1/CLK_TCK (10 ms): a pid reused within the same tick would look
+  // like the same process. Real reuse needs a full wrap of the pid space; here we force it.
+  await new Promise((r) => setTimeout(r, 30));
   // Ask the kernel for the same pid again: the next fork gets ns_last_pid + 1. Other
   // processes on the machine may win the race, so try a few times.
   let again: ReturnType<typeof spawn> | undefined;
@@ -113,4 +116,16 @@ t.test('a pid really reused by the kernel is not tainted', { skip: process.getui
   }
   t.equal(again.pid, pid);
   t.equal(lin.taintOf(pid).tier, 'PUBLIC', 'same pid, other start time: a new process');
+});
+
+t.test('a dead process\'s taint expires as soon as its pid is looked at, before the sweep', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0, pruneMs: 60_000 });
+  const a = new Tree(dir).file('crm/a.csv', 'x');
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY'));
+  p.kill('SIGKILL');
+  await exited(p);
+  t.equal(lin.stats().processes, 1);
+  t.equal(lin.taintOf(p.pid!).tier, 'PUBLIC');
+  t.equal(lin.stats().processes, 0);
 });
