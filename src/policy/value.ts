@@ -69,7 +69,7 @@ function hashOf(v: Value, h: number): number {
   let acc = 0;
   let n = 0;
   if (v instanceof RSet) {
-    for (const x of v.map.values()) {
+    for (const x of v.values()) {
       acc = (acc + hashOf(x, 0x9e3779b9)) | 0;
       n++;
     }
@@ -105,34 +105,47 @@ const selfValue = (x: Value): Value => x;
 const entryKey = (e: [Value, Value]): Value => e[0];
 
 export class RSet {
-  /** Members by hash key; use add/has/values, never raw keys across sets (composite keys are per-set). */
-  readonly map: Map<string, Value>;
+  /** String members (the common case) keyed by themselves: no key building on add/has. */
+  private readonly strs = new Set<string>();
+  /** Other members by hash key; composite keys are per-set (collision chains), never compare them across sets. */
+  private readonly other = new Map<string, Value>();
   constructor(items?: Iterable<Value>) {
-    this.map = new Map();
     if (items) for (const x of items) this.add(x);
   }
   add(v: Value): void {
+    if (typeof v === 'string') {
+      this.strs.add(v);
+      return;
+    }
     const k = keyOf(v);
-    if (k.charCodeAt(0) !== 104) this.map.set(k, v);
+    if (k.charCodeAt(0) !== 104) this.other.set(k, v);
     else {
-      const s = slot(this.map, v, selfValue, k);
-      if (s.found === undefined) this.map.set(s.key, v);
+      const s = slot(this.other, v, selfValue, k);
+      if (s.found === undefined) this.other.set(s.key, v);
     }
   }
   has(v: Value): boolean {
+    if (typeof v === 'string') return this.strs.has(v);
     const k = keyOf(v);
-    if (k.charCodeAt(0) !== 104) return this.map.has(k);
-    return slot(this.map, v, selfValue, k).found !== undefined;
+    if (k.charCodeAt(0) !== 104) return this.other.has(k);
+    return slot(this.other, v, selfValue, k).found !== undefined;
   }
   get size(): number {
-    return this.map.size;
+    return this.strs.size + this.other.size;
   }
-  values(): IterableIterator<Value> {
-    return this.map.values();
+  *values(): IterableIterator<Value> {
+    yield* this.strs;
+    yield* this.other.values();
+  }
+  /** Members as an array (unordered). */
+  toArray(): Value[] {
+    const out: Value[] = [...this.strs];
+    for (const v of this.other.values()) out.push(v);
+    return out;
   }
   /** Elements in OPA's sort order. */
   sorted(): Value[] {
-    return [...this.map.values()].sort(compare);
+    return this.toArray().sort(compare);
   }
 }
 
@@ -330,7 +343,7 @@ export function equal(a: Value, b: Value): boolean {
   }
   if (a instanceof RSet) {
     if (!(b instanceof RSet) || a.size !== b.size) return false;
-    for (const x of a.map.values()) if (!b.has(x)) return false;
+    for (const x of a.values()) if (!b.has(x)) return false;
     return true;
   }
   if (Array.isArray(b) || b instanceof RSet) return false;
