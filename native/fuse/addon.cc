@@ -2,6 +2,7 @@
 // passthrough.cc holds the file-system logic; this file moves requests between FUSE
 // worker threads and the JavaScript thread through one thread-safe function per mount.
 #include <errno.h>
+#include <fcntl.h>
 #include <fuse.h>
 #include <napi.h>
 #include <sys/mount.h>
@@ -98,7 +99,10 @@ Napi::Value Mount(const Napi::CallbackInfo &info) {
   while (source.size() > 1 && source.back() == '/') source.pop_back();
   if (source == "/") source = "";
 
+  int rootFd = open(source.empty() ? "/" : source.c_str(), O_PATH | O_DIRECTORY);
+  if (rootFd < 0) throw Napi::Error::New(env, "cannot open source " + source + ": " + strerror(errno));
   auto *h = new MountHandle();
+  h->state.rootFd = rootFd;
   h->state.source = source;
   h->state.mountpoint = mountpoint;
   h->state.bridge = &h->bridge;

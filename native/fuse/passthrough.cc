@@ -35,7 +35,31 @@ namespace {
 
 MountState *State() { return static_cast<MountState *>(fuse_get_context()->private_data); }
 
-std::string Real(const char *path) { return State()->source + (path[0] == '/' && path[1] == 0 ? "/" : path); }
+int Root() { return State()->rootFd; }
+
+// The path relative to the source root ("." for the root itself).
+const char *Rel(const char *path) { return (path[0] == '/' && path[1] == 0) ? "." : path + 1; }
+
+// For the few calls without an *at form (xattrs, truncate): a short /proc/self/fd path to
+// an O_PATH descriptor of the file itself (not following a final symlink).
+class PathFd {
+ public:
+  explicit PathFd(const char *path) : fd_(openat(Root(), Rel(path), O_PATH | O_NOFOLLOW)) {
+    if (fd_ >= 0) snprintf(proc_, sizeof(proc_), "/proc/self/fd/%d", fd_);
+  }
+  ~PathFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  const char *proc() const { return proc_; }
+  PathFd(const PathFd &) = delete;
+  PathFd &operator=(const PathFd &) = delete;
+
+ private:
+  int fd_;
+  char proc_[40] = {0};
+};
 
 bool IsVirtual(const char *path) {
   size_t n = strlen(kVirtualDir);
@@ -165,7 +189,7 @@ int op_getattr_impl(const char *path, struct stat *st) {
     st->st_ino = 0;
     return 0;
   }
-  return Errno(lstat(Real(path).c_str(), st));
+  return Errno(fstatat(Root(), Rel(path), st, AT_SYMLINK_NOFOLLOW));
 }
 
 int op_fgetattr_impl(const char *path, struct stat *st, struct fuse_file_info *fi) {
@@ -181,7 +205,7 @@ int op_fgetattr_impl(const char *path, struct stat *st, struct fuse_file_info *f
 }
 
 int op_readlink_impl(const char *path, char *buf, size_t size) {
-  ssize_t n = readlink(Real(path).c_str(), buf, size - 1);
+  ssize_t n = readlinkat(Root(), Rel(path), buf, size - 1);
   if (n == -1) return -errno;
   buf[n] = 0;
   return 0;
@@ -199,8 +223,10 @@ int op_opendir_impl(const char *path, struct fuse_file_info *fi) {
   if (IsVirtual(path)) {
     h->virtualPath = path;
   } else {
-    h->dir = opendir(Real(path).c_str());
+    int dfd = openat(Root(), Rel(path), O_RDONLY | O_DIRECTORY);
+    h->dir = dfd >= 0 ? fdopendir(dfd) : nullptr;
     if (!h->dir) {
+      if (dfd >= 0) close(dfd);
       int err = errno;
       delete h;
       return -err;
@@ -248,7 +274,7 @@ int op_mknod_impl(const char *path, mode_t mode, dev_t rdev) {
   int r;
   {
     AsCaller as;
-    r = S_ISFIFO(mode) ? mkfifo(Real(path).c_str(), mode) : mknod(Real(path).c_str(), mode, rdev);
+    r = S_ISFIFO(mode) ? mkfifoat(Root(), Rel(path), mode) : mknodat(Root(), Rel(path), mode, rdev);
   }
   return Errno(r);
 }
@@ -258,7 +284,7 @@ int op_mkdir_impl(const char *path, mode_t mode) {
   int r;
   {
     AsCaller as;
-    r = mkdir(Real(path).c_str(), mode);
+    r = mkdirat(Root(), Rel(path), mode);
   }
   if (r == 0) Tell(OP_MKDIR, path, mode);
   return Errno(r);
@@ -269,7 +295,7 @@ int op_unlink_impl(const char *path) {
   int r;
   {
     AsCaller as;
-    r = unlink(Real(path).c_str());
+    r = unlinkat(Root(), Rel(path), 0);
   }
   r = Errno(r);
   if (r == 0) Tell(OP_UNLINK, path);
@@ -281,7 +307,7 @@ int op_rmdir_impl(const char *path) {
   int r;
   {
     AsCaller as;
-    r = rmdir(Real(path).c_str());
+    r = unlinkat(Root(), Rel(path), AT_REMOVEDIR);
   }
   r = Errno(r);
   if (r == 0) Tell(OP_RMDIR, path);
@@ -298,6 +324,8 @@ int Governed(int op, const char *path, const char *path2, int64_t a, F &&syscall
   req.path = path;
   if (path2) req.path2 = path2;
   req.a = a;
+  PathFd pf(path);  // as for open: a short way to the file for JavaScript
+  req.b = pf.ok() ? pf.fd() : -1;
   int r = Ask(req);
   if (r < 0) return r;
   {
@@ -320,37 +348,48 @@ int op_symlink_impl(const char *target, const char *linkpath) {
   if (r < 0) return r;
   {
     AsCaller as;
-    r = Errno(symlink(target, Real(linkpath).c_str()));
+    r = Errno(symlinkat(target, Root(), Rel(linkpath)));
   }
   Tell(OP_DONE, linkpath, OP_SYMLINK, 0, r, target);
   return r;
 }
 
 int op_rename_impl(const char *from, const char *to) {
-  std::string a = Real(from), b = Real(to);
-  return Governed(OP_RENAME, from, to, 0, [&] { return rename(a.c_str(), b.c_str()); });
+  return Governed(OP_RENAME, from, to, 0, [&] { return renameat(Root(), Rel(from), Root(), Rel(to)); });
 }
 
 int op_link_impl(const char *from, const char *to) {
-  std::string a = Real(from), b = Real(to);
-  return Governed(OP_LINK, from, to, 0, [&] { return link(a.c_str(), b.c_str()); });
+  return Governed(OP_LINK, from, to, 0, [&] { return linkat(Root(), Rel(from), Root(), Rel(to), 0); });
 }
 
 int op_chmod_impl(const char *path, mode_t mode) {
   if (IsVirtual(path)) return -EPERM;
+  // When a non-owner writes to a set-user/group-ID file, the kernel asks FUSE to clear
+  // those bits with a chmod on the writer's behalf. Natively the kernel does this with its
+  // own privilege, so a chmod that only removes S_ISUID/S_ISGID runs as the daemon.
+  struct stat st;
+  if (fstatat(Root(), Rel(path), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    mode_t kill = S_ISUID | S_ISGID;
+    mode_t cur = st.st_mode & 07777;
+    bool onlyDropsPrivilege = (cur & ~kill) == (mode & 07777 & ~kill) && (mode & kill) != (cur & kill) && (mode & kill & ~cur) == 0;
+    fuse_context *c = fuse_get_context();
+    if (onlyDropsPrivilege && c->uid != st.st_uid) return Errno(fchmodat(Root(), Rel(path), mode, 0));
+  }
   AsCaller as;
-  return Errno(chmod(Real(path).c_str(), mode));
+  return Errno(fchmodat(Root(), Rel(path), mode, 0));
 }
 
 int op_chown_impl(const char *path, uid_t uid, gid_t gid) {
   if (IsVirtual(path)) return -EPERM;
   AsCaller as;
-  return Errno(lchown(Real(path).c_str(), uid, gid));
+  return Errno(fchownat(Root(), Rel(path), uid, gid, AT_SYMLINK_NOFOLLOW));
 }
 
 int op_truncate_impl(const char *path, off_t size) {
-  std::string real = Real(path);
-  return Governed(OP_TRUNCATE, path, nullptr, size, [&] { return truncate(real.c_str(), size); });
+  return Governed(OP_TRUNCATE, path, nullptr, size, [&] {
+    PathFd f(path);
+    return f.ok() ? truncate(f.proc(), size) : -1;
+  });
 }
 
 int op_ftruncate_impl(const char *path, off_t size, struct fuse_file_info *fi) {
@@ -370,7 +409,7 @@ int op_ftruncate_impl(const char *path, off_t size, struct fuse_file_info *fi) {
 int op_utimens_impl(const char *path, const struct timespec ts[2]) {
   if (IsVirtual(path)) return -EPERM;
   AsCaller as;
-  return Errno(utimensat(AT_FDCWD, Real(path).c_str(), ts, AT_SYMLINK_NOFOLLOW));
+  return Errno(utimensat(Root(), Rel(path), ts, AT_SYMLINK_NOFOLLOW));
 }
 
 void SetCacheBits(struct fuse_file_info *fi, uint32_t bits) {
@@ -405,12 +444,15 @@ int op_open_impl(const char *path, struct fuse_file_info *fi) {
   req.caller = CurrentCaller();
   req.path = path;
   req.a = fi->flags;
+  // JavaScript classifies through /proc/self/fd/<b> when the source path is too long for it.
+  PathFd pf(path);
+  req.b = pf.ok() ? pf.fd() : -1;
   int r = Ask(req);
   if (r < 0) return r;
   int fd;
   {
     AsCaller as;
-    fd = open(Real(path).c_str(), fi->flags | O_NOFOLLOW);
+    fd = openat(Root(), Rel(path), fi->flags | O_NOFOLLOW);
   }
   int err = fd == -1 ? -errno : 0;
   Tell(OP_OPENED, path, fd, (int64_t)(uint32_t)fi->flags, err);
@@ -433,7 +475,7 @@ int op_create_impl(const char *path, mode_t mode, struct fuse_file_info *fi) {
   int fd;
   {
     AsCaller as;
-    fd = open(Real(path).c_str(), fi->flags | O_CREAT | O_NOFOLLOW, mode);
+    fd = openat(Root(), Rel(path), fi->flags | O_CREAT | O_NOFOLLOW, mode);
   }
   int err = fd == -1 ? -errno : 0;
   Tell(OP_OPENED, path, fd, (int64_t)(uint32_t)fi->flags | (1ll << 32), err);
@@ -537,8 +579,10 @@ bool IsLacunaAttr(const char *name) { return strncmp(name, "user.lacuna.", 12) =
 
 int op_setxattr_impl(const char *path, const char *name, const char *value, size_t size, int flags) {
   if (IsVirtual(path) || IsLacunaAttr(name)) return -EPERM;
+  PathFd f(path);
+  if (!f.ok()) return -errno;
   AsCaller as;
-  return Errno(lsetxattr(Real(path).c_str(), name, value, size, flags));
+  return Errno(setxattr(f.proc(), name, value, size, flags));
 }
 
 int op_getxattr_impl(const char *path, const char *name, char *value, size_t size) {
@@ -556,22 +600,25 @@ int op_getxattr_impl(const char *path, const char *name, char *value, size_t siz
     memcpy(value, req.data.data(), req.data.size());
     return (int)req.data.size();
   }
+  PathFd f(path);
+  if (!f.ok()) return -errno;
   AsCaller as;
-  ssize_t n = lgetxattr(Real(path).c_str(), name, value, size);
+  ssize_t n = getxattr(f.proc(), name, value, size);
   return n == -1 ? -errno : (int)n;
 }
 
 int op_listxattr_impl(const char *path, char *list, size_t size) {
   if (IsVirtual(path)) return 0;
-  std::string real = Real(path);
+  PathFd f(path);
+  if (!f.ok()) return -errno;
   ssize_t n;
   {
     AsCaller as;
-    n = llistxattr(real.c_str(), list, size);
+    n = listxattr(f.proc(), list, size);
   }
   if (n == -1) return -errno;
   struct stat st;
-  if (lstat(real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return (int)n;
+  if (fstat(f.fd(), &st) != 0 || !S_ISREG(st.st_mode)) return (int)n;
   static const char extra[] = "user.lacuna.tier\0user.lacuna.tags";
   size_t total = (size_t)n + sizeof(extra);
   if (size == 0) return (int)total;
@@ -582,14 +629,16 @@ int op_listxattr_impl(const char *path, char *list, size_t size) {
 
 int op_removexattr_impl(const char *path, const char *name) {
   if (IsVirtual(path) || IsLacunaAttr(name)) return -EPERM;
+  PathFd f(path);
+  if (!f.ok()) return -errno;
   AsCaller as;
-  return Errno(lremovexattr(Real(path).c_str(), name));
+  return Errno(removexattr(f.proc(), name));
 }
 
 int op_access_impl(const char *path, int mask) {
   if (IsVirtual(path)) return (mask & W_OK) ? -EACCES : 0;
   AsCaller as;
-  return Errno(faccessat(AT_FDCWD, Real(path).c_str(), mask, 0));
+  return Errno(faccessat(Root(), Rel(path), mask, 0));
 }
 
 // Timed entry points: each op above runs inside an OpTimer.

@@ -40,6 +40,9 @@ struct OpStats {
 struct MountState {
   OpStats stats;
   std::string source;      // absolute, no trailing slash ("" for "/")
+  // O_PATH descriptor of the source root: every syscall is made relative to it, so a path
+  // inside the mount may be as long as PATH_MAX regardless of where the source lives.
+  int rootFd = -1;
   std::string mountpoint;
   Bridge *bridge = nullptr;
   struct fuse *fuse = nullptr;

@@ -21,6 +21,7 @@ import { FuseMount, prepareMountpoint } from './mount.js';
 import { fuseBinding } from './native.js';
 import { startMetricsListener } from './metrics.js';
 import { GovernedOps } from './ops.js';
+import { guardLineage } from './lineage-guard.js';
 import type { AuditPort, ClassifierPort, LineagePort, PolicyPort } from './services.js';
 import { buildStatus, renderStatus, type DaemonView } from './status.js';
 import { controlRoutes } from './routes.js';
@@ -85,11 +86,12 @@ export class Daemon implements DaemonView {
       maxScanBytes: c.classify.maxScanBytes,
     }) as ClassifierPort;
     this.lineage = await openLineage(path.join(c.stateDir, 'lineage'));
+    const lineage = guardLineage(this.lineage as unknown as LineagePort, (call, err) => this.noteError(`lineage ${call} failed (the operation went on without lineage): ${(err as Error).message}`));
     this.exceptions = new ExceptionStore(path.join(c.stateDir, 'exceptions.json'), this.audit);
     this.governor = new Governor(
       () => this.config,
       () => this.policy as PolicyPort,
-      this.lineage as unknown as LineagePort,
+      lineage,
       this.audit as unknown as AuditPort,
       this.exceptions,
     );
@@ -106,7 +108,7 @@ export class Daemon implements DaemonView {
     const binding = fuseBinding();
     for (const m of c.mounts) {
       const view = new MountView(m, c.zones);
-      const ops = new GovernedOps({ view, governor: this.governor, classifier: this.classifier, lineage: this.lineage as unknown as LineagePort, log: this.log });
+      const ops = new GovernedOps({ view, governor: this.governor, classifier: this.classifier, lineage, log: this.log });
       const virtual = new VirtualFiles({ denials: this.governor.denials, statusText: () => renderStatus(buildStatus(this)) });
       const fuse = new FuseMount(m);
       const dispatch = makeDispatch({ binding, ops, virtual, onUnmounted: () => fuse.onLoopEnded(), log: this.log });

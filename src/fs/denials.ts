@@ -53,6 +53,16 @@ export class DenialLog {
     return (this.byUser.get(uid) ?? []).slice(-last).reverse();
   }
 
+  /** The most denied destinations and users among the recent denials. */
+  top(n = 5): { paths: Array<{ path: string; count: number }>; users: Array<{ user: string; count: number }> } {
+    const count = <K extends string>(key: (d: Denial) => string, name: K) => {
+      const m = new Map<string, number>();
+      for (const d of this.recent) m.set(key(d), (m.get(key(d)) ?? 0) + 1);
+      return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, n).map(([k, c]) => ({ [name]: k, count: c }) as Record<K, string> & { count: number });
+    };
+    return { paths: count((d) => d.path, 'path'), users: count((d) => d.user, 'user') };
+  }
+
   /** Newest first. */
   latest(last = 10): Denial[] {
     return this.recent.slice(-last).reverse();

@@ -36,7 +36,7 @@ export function makeDispatch(d: DispatchDeps): Dispatch {
   const check = (op: number, req: NativeRequest, c: Caller, path: string, path2: string, a: number, b: number, buf: Buffer | null): Answer | Promise<Answer> => {
     switch (op) {
       case Op.OPEN:
-        return ops.open(c, path, a);
+        return ops.open(c, path, a, b);
       case Op.CREATE:
         return ops.create(c, path, a, b);
       case Op.WRITE:
@@ -44,9 +44,9 @@ export function makeDispatch(d: DispatchDeps): Dispatch {
       case Op.TRUNCATE:
         return ops.truncate(c, path, a, b);
       case Op.RENAME:
-        return ops.rename(c, path, path2);
+        return ops.rename(c, path, path2, b);
       case Op.LINK:
-        return ops.link(c, path, path2);
+        return ops.link(c, path, path2, b);
       case Op.SYMLINK:
         return ops.symlink(c, path, path2);
       case Op.XATTR:

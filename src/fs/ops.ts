@@ -73,20 +73,17 @@ export class GovernedOps {
 
   // --- questions -------------------------------------------------------------------
 
-  async open(c: Caller, rel: string, flags: number): Promise<OpAnswer> {
+  async open(c: Caller, rel: string, flags: number, pathFd = -1): Promise<OpAnswer> {
     this.count('open');
     const loc = this.d.view.locate(rel);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(loc.sourcePath);
-    } catch {
-      return { result: ENOENT };
-    }
+    const found = statThrough(loc, pathFd);
+    if (!found) return { result: ENOENT };
+    const st = found.st;
     const mode = flags & O_ACCMODE;
     const reads = mode === fs.constants.O_RDONLY || mode === fs.constants.O_RDWR;
     const writes = mode === fs.constants.O_WRONLY || mode === fs.constants.O_RDWR || (flags & fs.constants.O_TRUNC) !== 0;
     if (reads && st.isFile()) {
-      const cls = await this.classificationOf(loc, st);
+      const cls = await this.classificationOf(found.readable, st);
       const key = `${cls.layer}/${cls.tier}`;
       this.classified.set(key, (this.classified.get(key) ?? 0) + 1);
       this.d.lineage.recordRead(c.pid, this.ref(loc, st), cls);
@@ -161,34 +158,34 @@ export class GovernedOps {
 
   async truncate(c: Caller, rel: string, size: number, fd: number): Promise<OpAnswer> {
     this.count('truncate');
-    const h = fd >= 0 ? this.handles.get(fd) : undefined;
+    // ftruncate arrives without a path (b = the handle's descriptor); truncate(2) with a
+    // path (b = an O_PATH descriptor, not a handle).
+    const h = rel === '' && fd >= 0 ? this.handles.get(fd) : undefined;
+    if (rel === '' && !h) return { result: 0 }; // a handle opened before this daemon knew it
     const loc = h ? h.loc : this.d.view.locate(rel);
     if (h?.denied) return { result: EACCES };
     const v = this.d.governor.decide({ action: 'truncate', caller: c, dest: loc, destExists: true, content: null, ...(size === 0 ? {} : {}) });
     return { result: v.proceed ? 0 : EACCES };
   }
 
-  async rename(c: Caller, from: string, to: string): Promise<OpAnswer> {
+  async rename(c: Caller, from: string, to: string, pathFd = -1): Promise<OpAnswer> {
     this.count('rename');
-    return this.moveOrLink('rename', c, from, to);
+    return this.moveOrLink('rename', c, from, to, pathFd);
   }
 
-  async link(c: Caller, from: string, to: string): Promise<OpAnswer> {
+  async link(c: Caller, from: string, to: string, pathFd = -1): Promise<OpAnswer> {
     this.count('link');
-    return this.moveOrLink('link', c, from, to);
+    return this.moveOrLink('link', c, from, to, pathFd);
   }
 
   /** Rename and link carry the file's own data, so its classification is the source. */
-  private async moveOrLink(action: 'rename' | 'link', c: Caller, from: string, to: string): Promise<OpAnswer> {
+  private async moveOrLink(action: 'rename' | 'link', c: Caller, from: string, to: string, pathFd: number): Promise<OpAnswer> {
     const src = this.d.view.locate(from);
     const dest = this.d.view.locate(to);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(src.sourcePath);
-    } catch {
-      return { result: ENOENT };
-    }
-    const cls = st.isFile() ? await this.classificationOf(src, st) : await this.treeClassification(src, st);
+    const found = statThrough(src, pathFd);
+    if (!found) return { result: ENOENT };
+    const st = found.st;
+    const cls = st.isFile() ? await this.classificationOf(found.readable, st) : await this.treeClassification(found.readable, st);
     const v = this.d.governor.decide({ action, caller: c, dest, destExists: fs.existsSync(dest.sourcePath), content: null, file: { loc: src, cls } });
     return { result: v.proceed ? 0 : EACCES };
   }
@@ -313,6 +310,27 @@ export class GovernedOps {
 
   unlinked(rel: string): void {
     this.d.lineage.recordUnlink(this.ref(this.d.view.locate(rel)));
+  }
+}
+
+/**
+ * lstat of a file for the governed ops. A path inside the mount may be up to PATH_MAX
+ * long, so source root + path can exceed it; then the O_PATH descriptor the native layer
+ * opened for this request gives a short way to the same file (/proc/self/fd/N).
+ * `readable` is the location to classify through.
+ */
+function statThrough(loc: FileLocation, pathFd: number): { st: fs.Stats; readable: FileLocation } | undefined {
+  try {
+    return { st: fs.lstatSync(loc.sourcePath), readable: loc };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENAMETOOLONG' || pathFd < 0) return undefined;
+  }
+  const proc = `/proc/self/fd/${pathFd}`;
+  try {
+    // An O_PATH descriptor of a symlink stays the symlink; of a file, stat reaches the file.
+    return { st: fs.statSync(proc), readable: { ...loc, sourcePath: proc } };
+  } catch {
+    return undefined;
   }
 }
 

@@ -29,6 +29,7 @@ export interface StatusReport {
   mounts: Array<{ name: string; mountpoint: string; source: string; zone: string; state: string; healthy: boolean; open_handles: number; ops: Record<string, number> }>;
   policy: { hash: string; source: string; loaded_at: string; engine: string };
   decisions: { total: number; allows: number; denies: number; monitored_denies: number; per_minute: number; denies_per_minute: number; policy_errors: number; audit_failures: number };
+  top_denied: { paths: Array<{ path: string; count: number }>; users: Array<{ user: string; count: number }> };
   last_denials: Array<Pick<Denial, 'time' | 'pid' | 'program' | 'user' | 'action' | 'path' | 'policy_id' | 'reasoning' | 'monitored'>>;
   classification: object;
   lineage: object;
@@ -66,6 +67,7 @@ export function buildStatus(d: DaemonView): StatusReport {
       policy_errors: g.stats.policyErrors,
       audit_failures: g.stats.auditFailures,
     },
+    top_denied: g.denials.top(5),
     last_denials: g.denials.latest(5).map((x) => ({ time: x.time, pid: x.pid, program: x.program, user: x.user, action: x.action, path: x.path, policy_id: x.policy_id, reasoning: x.reasoning, monitored: x.monitored })),
     classification: d.classifier.stats(),
     lineage: d.lineage.stats(),
@@ -80,6 +82,17 @@ function duration(s: number): string {
   return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+function classifyLine(c: Record<string, number>): string {
+  const total = (c.hits ?? 0) + (c.misses ?? 0);
+  const rate = total ? `${Math.round((100 * (c.hits ?? 0)) / total)}%` : 'n/a';
+  return `cache ${c.cacheSize ?? 0} files, hit rate ${rate} (${c.hits ?? 0} hits, ${c.misses ?? 0} scans)${c.rules ? `, ${c.rules} rules` : ''}`;
+}
+
+function lineageLine(l: Record<string, number>): string {
+  const mib = ((l.dbBytes ?? 0) / 2 ** 20).toFixed(1);
+  return `${l.nodes ?? 0} files, ${l.edges ?? 0} edges, ${l.processes ?? 0} tainted processes, store ${mib} MiB${l.pendingWrites ? `, ${l.pendingWrites} pending` : ''}`;
+}
+
 export function renderStatus(s: StatusReport): string {
   const audit = s.audit as Record<string, unknown>;
   const lines = [
@@ -91,12 +104,17 @@ export function renderStatus(s: StatusReport): string {
     `POLICY    ${s.policy.engine} ${s.policy.hash.slice(0, 12)}  from ${s.policy.source}  loaded ${s.policy.loaded_at}`,
     `DECISIONS ${s.decisions.total} total: ${s.decisions.allows} allowed, ${s.decisions.denies} denied${s.decisions.monitored_denies ? ` (${s.decisions.monitored_denies} monitor-only)` : ''}; last minute ${s.decisions.per_minute} (${s.decisions.denies_per_minute} denied)`,
     `AUDIT     head #${audit.headSeq ?? '?'} ${String(audit.headHash ?? '').slice(0, 12)}  backlog ${audit.backlog ?? '?'}  postgres ${audit.postgres ?? '?'}  ${audit.healthy === false ? 'UNHEALTHY' : 'healthy'}`,
-    `CLASSIFY  ${JSON.stringify(s.classification)}`,
-    `LINEAGE   ${JSON.stringify(s.lineage)}`,
+    `CLASSIFY  ${classifyLine(s.classification as Record<string, number>)}`,
+    `LINEAGE   ${lineageLine(s.lineage as Record<string, number>)}`,
   ];
   if (s.last_denials.length) {
     lines.push('', 'LAST DENIALS');
     for (const d of s.last_denials) lines.push(`  ${d.time}  ${d.user}  ${d.program}[${d.pid}] ${d.action} ${d.path}  (${d.policy_id})`);
+  }
+  if (s.top_denied.paths.length) {
+    lines.push('', 'TOP DENIED (recent)');
+    lines.push(`  paths: ${s.top_denied.paths.map((p) => `${p.path} (${p.count})`).join(', ')}`);
+    lines.push(`  users: ${s.top_denied.users.map((u) => `${u.user} (${u.count})`).join(', ')}`);
   }
   if (s.last_errors.length) {
     lines.push('', 'LAST ERRORS');
