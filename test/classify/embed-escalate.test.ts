@@ -89,16 +89,32 @@ t.test('the policy decides which layer-1 tiers go to layer 2', async (t) => {
 });
 
 t.test('an answer later than the latency budget is not waited for, but lands in the cache for next time', async (t) => {
-  const esc = createEscalation({ layers: { embeddings: shared }, escalation: { latencyBudgetMs: 0 } });
+  // A model slower than the budget, deterministically.
+  let slowCalls = 0;
+  const slow: EmbeddingLayer = {
+    ...spy(shared),
+    classify: async (c) => {
+      slowCalls++;
+      await new Promise((r) => setTimeout(r, 150));
+      return shared.classify(c);
+    },
+  };
+  const esc = createEscalation({ layers: { embeddings: slow }, escalation: { latencyBudgetMs: 20 } });
   t.teardown(() => esc.close());
   const text = Buffer.from(RUNBOOK + '\nUnique line for the budget test.\n');
-  t.equal(await esc.escalate(l1Public(), text, {}), undefined);
+  const t0 = Date.now();
+  t.equal(await esc.escalate(l1Public(), text, {}), undefined, 'layer 1 stands');
+  t.ok(Date.now() - t0 < 140, 'did not wait for the model');
   t.equal(esc.stats().l2.overBudget, 1);
   // Let the run finish in the worker and reach the cache.
-  for (let i = 0; i < 50 && !(await esc.escalate(l1Public(), text, {})); i++) await new Promise((r) => setTimeout(r, 20));
-  const c = await esc.escalate(l1Public(), text, {});
+  let c: Classification | undefined;
+  for (let i = 0; i < 100 && !c; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    c = await esc.escalate(l1Public(), text, {});
+  }
   t.equal(c?.layer, 2);
-  t.ok(esc.stats().l2.cacheHits >= 1);
+  t.equal(esc.stats().l2.runs, 1, 'the late answer is reused, not recomputed');
+  t.equal(slowCalls, 1);
 });
 
 t.test('results are cached by content hash in LMDB and survive a restart', async (t) => {
@@ -141,4 +157,24 @@ t.test('the state directory holds the cache under classify-cache', async (t) => 
   await esc.close();
   const { existsSync } = await import('node:fs');
   t.ok(existsSync(join(stateDir, 'classify-cache')));
+});
+
+t.test('the LMDB cache is bounded: reopening prunes the oldest entries', async (t) => {
+  const { openResultCache } = await import('../../src/classify/embed/result-cache.js');
+  const cdir = join(dir, 'bounded');
+  const a = openResultCache(cdir, 10);
+  for (let i = 0; i < 15; i++) {
+    await a.put(`k${i}`, { i });
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  t.same(a.get('k0'), { i: 0 });
+  await a.close();
+  const b = openResultCache(cdir, 10);
+  await b.close();
+  const c = openResultCache(cdir, 1000);
+  t.teardown(() => c.close());
+  t.equal(c.get('k0'), undefined, 'oldest gone');
+  t.equal(c.get('k5'), undefined);
+  t.same(c.get('k6'), { i: 6 }, 'newest 90 % kept');
+  t.same(c.get('k14'), { i: 14 });
 });
