@@ -140,7 +140,8 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
     if (!p) {
       st.l2.runs++;
       p = emb.classify(text).then(async (r) => {
-        await cache.put(key, { ...r, ms: 0 });
+        // A cache that cannot be written costs a recomputation later, not this answer.
+        await cache.put(key, { ...r, ms: 0 }).catch(() => undefined);
         return r;
       });
       p.finally(() => inflight.delete(key)).catch(() => undefined);
@@ -174,7 +175,7 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
     const out = await llm!.classify({ content: text, l1, l2Summary: l2 ? describeEmbedding(l2) : undefined, path });
     if (out.ok) {
       st.l3.answered++;
-      await cache.put(key, out.answer);
+      await cache.put(key, out.answer).catch(() => undefined);
       return fromLlm(out.answer, model, l2);
     }
     st.l3.fallbacks[out.reason] = (st.l3.fallbacks[out.reason] ?? 0) + 1;
