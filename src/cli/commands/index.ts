@@ -8,5 +8,6 @@ import { register as lineage } from './lineage.js';
 import { register as exception } from './exception.js';
 import { register as explain } from './explain.js';
 import { register as policy } from './policy.js';
+import { register as audit } from './audit.js';
 
-export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception, explain, policy];
+export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception, explain, policy, audit];
