@@ -63,7 +63,17 @@ export class Graph {
     return this.nextId - 1;
   }
 
+  // Inode 0 means "not known" (a caller without a stat): such files are found by path only.
+  private setInode(dev: number, ino: number, id: number): void {
+    if (ino !== 0) this.kv.put('inodes', K.inodeKey(dev, ino), id);
+  }
+
+  private dropInode(dev: number, ino: number): void {
+    if (ino !== 0) this.kv.del('inodes', K.inodeKey(dev, ino));
+  }
+
   private byInode(dev: number, ino: number): NodeRec | undefined {
+    if (ino === 0) return undefined;
     const id = this.kv.get('inodes', K.inodeKey(dev, ino)) as number | undefined;
     const n = id === undefined ? undefined : this.node(id);
     return n && n.deleted === undefined ? n : undefined;
@@ -89,14 +99,18 @@ export class Graph {
       const byPath = this.byPath(file.path);
       if (byPath !== undefined && byPath.deleted === undefined && !fresh) {
         // Same path, new inode: the file was replaced outside our view; the dataset
-        // keeps its identity (and lineage) under its path.
-        this.kv.del('inodes', K.inodeKey(byPath.dev, byPath.ino));
-        byPath.dev = file.dev;
-        byPath.ino = file.ino;
-        this.kv.put('inodes', K.inodeKey(file.dev, file.ino), byPath.id);
-        this.save(byPath);
+        // keeps its identity (and lineage) under its path. (Inode 0 is "unknown".)
+        if (file.ino !== 0 && (byPath.dev !== file.dev || byPath.ino !== file.ino)) {
+          this.dropInode(byPath.dev, byPath.ino);
+          byPath.dev = file.dev;
+          byPath.ino = file.ino;
+          this.setInode(file.dev, file.ino, byPath.id);
+          this.save(byPath);
+        }
         n = byPath;
       } else {
+        // A create at a path whose file we still believed alive: it was deleted unseen.
+        if (byPath !== undefined && byPath.deleted === undefined) this.retire(byPath);
         n = this.create(file);
       }
     }
@@ -126,7 +140,7 @@ export class Graph {
       updated: t,
     };
     this.kv.put('meta', K.metaKey.nextNode, this.nextId);
-    this.kv.put('inodes', K.inodeKey(file.dev, file.ino), n.id);
+    this.setInode(file.dev, file.ino, n.id);
     this.kv.put('paths', K.pathKey(file.path), n.id);
     if (file.sourcePath !== file.path) this.kv.put('paths', K.pathKey(file.sourcePath), n.id);
     this.save(n);
@@ -150,11 +164,11 @@ export class Graph {
     n.mount = to.mount;
     n.zone = to.zone;
     if (n.dev !== to.dev || n.ino !== to.ino) {
-      this.kv.del('inodes', K.inodeKey(n.dev, n.ino));
+      this.dropInode(n.dev, n.ino);
       n.dev = to.dev;
       n.ino = to.ino;
     }
-    this.kv.put('inodes', K.inodeKey(n.dev, n.ino), n.id);
+    this.setInode(n.dev, n.ino, n.id);
     this.kv.put('paths', K.pathKey(n.path), n.id);
     this.kv.put('paths', K.pathKey(n.sourcePath), n.id);
     this.save(n);
@@ -225,7 +239,7 @@ export class Graph {
 
   private retire(n: NodeRec): void {
     n.deleted = this.now();
-    this.kv.del('inodes', K.inodeKey(n.dev, n.ino));
+    this.dropInode(n.dev, n.ino);
     this.save(n);
   }
 

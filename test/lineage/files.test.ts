@@ -130,3 +130,16 @@ t.test('renaming a directory moves the lineage of every file below it', async (t
   t.equal(lin.node(`${tree.src}/workspace/archive/q3/r.txt`)?.path, '/governed/workspace/archive/q3/r.txt', 'nor do old source paths; new ones do');
   t.equal(lin.node('/governed/workspace/archive/q3'), undefined, 'the directory itself is not a node');
 });
+
+t.test('a file reference without an inode (0) is found by path and never conflated with others', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  const a = { ...tree.file('crm/a.csv', 'a'), dev: 0, ino: 0 };
+  const b = { ...tree.file('workspace/b.txt', 'b'), dev: 0, ino: 0 };
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII']));
+  lin.recordWrite(p.pid!, b, 'write', META);
+  t.not(lin.node(a.path)!.id, lin.node(b.path)!.id);
+  t.equal(lin.inherited(b)?.tier, 'PROPRIETARY');
+  t.equal(lin.inherited(tree.ref('workspace/b.txt'))?.tier, 'PROPRIETARY', 'and later with its real inode');
+});
