@@ -211,18 +211,24 @@ export class WordPieceTokenizer {
       if (direct !== undefined && w.length <= MAX_WORD_CHARS) ids.push(direct);
       else for (const id of this.wordPiece(w)) ids.push(id);
     };
-    // Same line-by-line split as basicTokenize, fused with WordPiece to avoid an array of words.
+    const ascii = (src: string): void => {
+      const clean = src.replace(ASCII_CONTROL, '');
+      const low = this.lowercase ? clean.toLowerCase() : clean;
+      ASCII_TOKEN.lastIndex = 0;
+      for (let m = ASCII_TOKEN.exec(low); m; m = ASCII_TOKEN.exec(low)) push(m[0]);
+    };
+    // Whole-ASCII text (most files) in one pass; otherwise line by line, as basicTokenize.
+    if (!NON_ASCII.test(text)) {
+      ascii(text);
+      return ids;
+    }
     let start = 0;
     while (start <= text.length) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
       const line = text.slice(start, end);
-      if (!NON_ASCII.test(line)) {
-        const clean = line.replace(ASCII_CONTROL, '');
-        const src = this.lowercase ? clean.toLowerCase() : clean;
-        ASCII_TOKEN.lastIndex = 0;
-        for (let m = ASCII_TOKEN.exec(src); m; m = ASCII_TOKEN.exec(src)) push(m[0]);
-      } else {
+      if (!NON_ASCII.test(line)) ascii(line);
+      else {
         const words: string[] = [];
         basicTokenizeGeneral(line, this.lowercase, words);
         for (const w of words) push(w);
