@@ -80,9 +80,19 @@ interface ChainFile {
 
 const noopLogger: AuditLogger = { info() {}, warn() {}, error() {} };
 
+/**
+ * Open (or create) the chain in opts.stateDir. Any failure to get a writable, consistent spool is an
+ * AuditUnavailableError (the daemon fails closed on it); an invalid option is a TypeError.
+ */
 export async function openAudit(opts: OpenAuditOptions): Promise<AuditLog> {
   const log = new ChainLog(opts);
-  await log.start();
+  try {
+    await log.start();
+  } catch (err) {
+    await log.abort();
+    if (err instanceof AuditUnavailableError) throw err;
+    throw new AuditUnavailableError(`cannot open the audit log in ${opts.stateDir}: ${(err as Error).message}`, err);
+  }
   return log;
 }
 
@@ -410,6 +420,18 @@ class ChainLog implements AuditLog {
       checkpoints: this.checkpointCount,
       lastCheckpointSeq: this.lastCheckpointSeq,
     };
+  }
+
+  /** Release whatever a failed start() acquired. */
+  async abort(): Promise<void> {
+    this.closed = true;
+    if (this.cpTimer) clearInterval(this.cpTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.scheduled) clearTimeout(this.scheduled as NodeJS.Timeout);
+    await this.sink?.stop(0).catch(() => {});
+    if (this.cpFd >= 0) closeSync(this.cpFd);
+    this.cpFd = -1;
+    this.spool?.close();
   }
 
   async close(opts: { drainMs?: number } = {}): Promise<void> {

@@ -5,9 +5,10 @@ import type { KeyObject } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Checkpoint } from './checkpoint.js';
+import { checkpointLine, type Checkpoint } from './checkpoint.js';
+import { createHash } from 'node:crypto';
 import { COLUMN_NAMES, deriveColumns, type RecordColumns } from './columns.js';
-import { ANCHOR_FILE, CHAIN_FILE, CHECKPOINTS_FILE, SEGMENTS_DIR, auditDirOf, readJsonIfExists } from './files.js';
+import { ANCHOR_FILE, CHAIN_FILE, CHECKPOINTS_FILE, SEGMENTS_DIR, SINK_FILE, auditDirOf, readJsonIfExists } from './files.js';
 import { publicKeyFromPem, readPublicKey } from './keys.js';
 import { listSegments, type Anchor } from './spool.js';
 import type { AuditRecord } from './types.js';
@@ -26,9 +27,11 @@ export function pinnedKey(pem: string): KeySpec {
 }
 
 /** Every stored line of the spool in file order, including a torn last fragment (as-is). */
-export async function* spoolLines(stateDir: string): AsyncGenerator<StoredLine & { seqHint?: number }> {
+export async function* spoolLines(stateDir: string): AsyncGenerator<StoredLine & { partial?: boolean }> {
   const segDir = join(auditDirOf(stateDir), SEGMENTS_DIR);
-  for (const seg of listSegments(segDir)) {
+  const segs = listSegments(segDir);
+  for (const seg of segs) {
+    const last = seg === segs[segs.length - 1];
     const fh = await open(join(segDir, seg.name), 'r');
     try {
       let carry = Buffer.alloc(0);
@@ -50,7 +53,9 @@ export async function* spoolLines(stateDir: string): AsyncGenerator<StoredLine &
         }
         carry = Buffer.from(data.subarray(start));
       }
-      if (carry.length > 0) yield { line: carry.toString('utf8'), where: `${seg.name}:${lineNo + 1} (unterminated: torn write)` };
+      // An unterminated end of the newest segment is a write in progress or a torn, never
+      // acknowledged tail (open() recovers it); anywhere else it is damage and verified as a line.
+      if (carry.length > 0) yield { line: carry.toString('utf8'), where: `${seg.name}:${lineNo + 1} (unterminated)`, ...(last ? { partial: true } : {}) };
     } finally {
       await fh.close();
     }
@@ -74,7 +79,9 @@ export async function spoolEvidence(stateDir: string, pinned?: KeySpec): Promise
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const checkpoints: { checkpoint: Checkpoint; where: string }[] = [];
-  text.split('\n').forEach((line, i) => {
+  const cpLines = text.split('\n');
+  cpLines.pop(); // '' after the last newline, or a checkpoint still being written
+  cpLines.forEach((line, i) => {
     if (line === '') return;
     let c: unknown;
     try {
@@ -98,6 +105,8 @@ export async function spoolEvidence(stateDir: string, pinned?: KeySpec): Promise
 export interface VerifyReport extends VerifyResult {
   source: 'spool' | 'postgres';
   keyOrigin: KeySpec['origin'] | null;
+  /** Spool only: unterminated bytes at the end of the newest segment (a write in progress, or a torn tail the next open recovers). Not a break: those records were never acknowledged. */
+  incompleteTail?: { where: string; bytes: number };
 }
 
 /** Verify the local spool of a state dir. `from` starts later (records before it are skipped). */
@@ -112,14 +121,19 @@ export async function verifySpool(stateDir: string, opts: { key?: KeySpec; from?
   if (opts.from !== undefined && opts.from > 0) vo.start = { from: opts.from };
   else if (ev.anchor) vo.start = { anchor: ev.anchor };
   const v = new ChainVerifier(vo);
+  let incompleteTail: { where: string; bytes: number } | undefined;
   for await (const l of spoolLines(stateDir)) {
+    if (l.partial) {
+      incompleteTail = { where: l.where!, bytes: Buffer.byteLength(l.line) };
+      continue;
+    }
     if (opts.from !== undefined && opts.from > 0 && /"seq":(\d+)/.test(l.line)) {
       const r = tryParse(l.line);
       if (r && typeof r.seq === 'number' && r.seq < opts.from) continue;
     }
     v.push(l);
   }
-  return { ...v.end(), source: 'spool', keyOrigin: ev.key?.origin ?? null };
+  return { ...v.end(), source: 'spool', keyOrigin: ev.key?.origin ?? null, ...(incompleteTail ? { incompleteTail } : {}) };
 }
 
 function tryParse(line: string): AuditRecord | null {
@@ -244,4 +258,70 @@ export async function verifyPostgres(
   } finally {
     await client.end();
   }
+}
+
+export interface CopiesReport {
+  chainId: string | null;
+  ok: boolean;
+  /** Records present in both copies and compared byte for byte. */
+  compared: number;
+  checkpointsCompared: number;
+  mismatches: Mismatch[];
+}
+
+/**
+ * Compare the local spool with PostgreSQL for the spool's chain: every seq both hold must be the
+ * same bytes, every checkpoint both hold the same signed text, and every record PostgreSQL
+ * confirmed (sink.json) must still be there. This catches a history rewritten and re-signed with
+ * the host's own key on one side only, which each copy alone would accept.
+ */
+export async function compareCopies(stateDir: string, connectionString: string): Promise<CopiesReport> {
+  const dir = auditDirOf(stateDir);
+  const chainId = readJsonIfExists<{ chain_id: string }>(join(dir, CHAIN_FILE))?.chain_id ?? null;
+  const sink = readJsonIfExists<{ confirmedSeq: number }>(join(dir, SINK_FILE));
+  const local = new Map<number, string>();
+  for await (const l of spoolLines(stateDir)) {
+    if (l.partial) continue;
+    const r = tryParse(l.line);
+    if (r && Number.isSafeInteger(r.seq)) local.set(r.seq, createHash('sha256').update(l.line).digest('hex'));
+  }
+  const ev = await spoolEvidence(stateDir);
+  const mismatches: Mismatch[] = [];
+  let compared = 0;
+  let checkpointsCompared = 0;
+  if (chainId === null) return { chainId, ok: false, compared, checkpointsCompared, mismatches: [{ seq: -1, kind: 'malformed', detail: 'no chain.json in the state dir' }] };
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    let first = Infinity;
+    for (const k of local.keys()) if (k < first) first = k; // no spread: the spool may hold millions
+    if (first === Infinity) first = 0;
+    const seen = new Set<number>();
+    for await (const row of postgresRows(client, chainId, first)) {
+      const seq = Number(row.seq);
+      seen.add(seq);
+      const mine = local.get(seq);
+      if (mine === undefined) continue;
+      compared++;
+      const theirs = createHash('sha256').update(row.record).digest('hex');
+      if (theirs !== mine) mismatches.push({ seq, kind: 'copy_mismatch', expected: mine, computed: theirs, detail: 'SHA-256 of the stored record: spool vs PostgreSQL', where: `audit_records seq=${seq}` });
+    }
+    const confirmed = sink?.confirmedSeq ?? -1;
+    for (const seq of local.keys()) {
+      if (seq <= confirmed && !seen.has(seq)) mismatches.push({ seq, kind: 'copy_missing', detail: `PostgreSQL confirmed records up to ${confirmed} but lacks this one` });
+    }
+    const { rows } = await client.query<{ seq: string; checkpoint: string }>('SELECT seq::text AS seq, checkpoint FROM audit_checkpoints WHERE chain_id = $1', [chainId]);
+    const remote = new Map(rows.map((r) => [Number(r.seq), r.checkpoint]));
+    for (const { checkpoint: c } of ev.checkpoints) {
+      const theirs = remote.get(c.seq);
+      if (theirs === undefined) continue;
+      checkpointsCompared++;
+      const { frontier: _f, ...signed } = c as Checkpoint & { frontier?: string[] };
+      if (checkpointLine(signed) !== theirs) mismatches.push({ seq: c.seq, kind: 'copy_mismatch', detail: 'the two copies hold different checkpoints for this seq', where: `audit_checkpoints seq=${c.seq}` });
+    }
+  } finally {
+    await client.end();
+  }
+  mismatches.sort((a, b) => a.seq - b.seq);
+  return { chainId, ok: mismatches.length === 0, compared, checkpointsCompared, mismatches };
 }

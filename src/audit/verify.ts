@@ -30,7 +30,9 @@ export type BreakKind =
   | 'bad_signature'
   | 'unknown_key'
   | 'malformed_checkpoint'
-  | 'column_mismatch'; // PostgreSQL query columns say something the canonical record does not
+  | 'column_mismatch' // PostgreSQL query columns say something the canonical record does not
+  | 'copy_mismatch' // the spool and PostgreSQL hold different bytes for the same seq (or checkpoint)
+  | 'copy_missing'; // PostgreSQL confirmed a record that it no longer holds
 
 export interface Mismatch {
   seq: number;
@@ -84,7 +86,7 @@ export interface StoredLine {
 const PRIORITY: Record<BreakKind, number> = {
   malformed: 0, non_canonical: 1, hash_mismatch: 2, link_broken: 3, gap: 3, reordered: 3, duplicate: 3, chain_mismatch: 1,
   bad_genesis: 3, anchor_mismatch: 3, truncated_tail: 4, checkpoint_mismatch: 4, root_mismatch: 5, bad_signature: 5,
-  unknown_key: 5, malformed_checkpoint: 5, column_mismatch: 6,
+  unknown_key: 5, malformed_checkpoint: 5, column_mismatch: 6, copy_mismatch: 2, copy_missing: 3,
 };
 
 export class ChainVerifier {

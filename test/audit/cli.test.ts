@@ -9,6 +9,11 @@ import { register } from '../../src/cli/commands/audit.js';
 import { CliError } from '../../src/cli/exit-codes.js';
 import { openAudit } from '../../src/audit/index.js';
 import { startPostgres } from '../helpers/postgres.js';
+import { canonicalize } from '../../src/audit/canonical.js';
+import { recordHash } from '../../src/audit/hash.js';
+import { loadOrCreateKey } from '../../src/audit/keys.js';
+import { MerkleFrontier } from '../../src/audit/merkle.js';
+import { checkpointLine, signCheckpoint } from '../../src/audit/checkpoint.js';
 
 const root = mkdtempSync(join(tmpdir(), 'lacuna-audit-cli-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
@@ -55,6 +60,30 @@ async function populate(stateDir: string, postgres?: string): Promise<string> {
   const id = log.chainId;
   await log.close({ drainMs: 10000 });
   return id;
+}
+
+/** What an attacker holding the host's key can do: rewrite from `from` on, rehash, relink, re-sign. */
+function rewriteAndResign(stateDir: string, from: number): void {
+  const auditDir = join(stateDir, 'audit');
+  const segDir = join(auditDir, 'segments');
+  const seg = join(segDir, readdirSync(segDir)[0]!);
+  const recs = readFileSync(seg, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  for (let i = from; i < recs.length; i++) {
+    const { hash: _h, ...body } = recs[i];
+    if (i === from) body.reasoning = 'nothing to see here';
+    body.prev_hash = recs[i - 1].hash;
+    recs[i] = { ...body, hash: recordHash(canonicalize(body)) };
+  }
+  writeFileSync(seg, recs.map((r) => canonicalize(r) + '\n').join(''));
+  const key = loadOrCreateKey(auditDir);
+  const cpFile = join(auditDir, 'checkpoints.jsonl');
+  const cps = readFileSync(cpFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  writeFileSync(cpFile, cps.map((c) => {
+    const f = new MerkleFrontier();
+    for (let i = 0; i <= c.seq; i++) f.push(recs[i].hash);
+    const signed = signCheckpoint({ chain_id: c.chain_id, host: c.host, seq: c.seq, hash: recs[c.seq].hash, time: c.time, tree_size: c.seq + 1, root: f.root() }, key);
+    return checkpointLine({ ...signed, frontier: f.toHex() }) + '\n';
+  }).join(''));
 }
 
 t.test('verify, query, report and pubkey over the spool', async (t) => {
@@ -134,6 +163,22 @@ t.test('verify, query and report from PostgreSQL', async (t) => {
   const rep = await cli('report', '--source', 'postgres', '--postgres', db.connectionString);
   t.match(rep.out, /PostgreSQL audit store/);
   t.match(rep.out, /\*\*INTACT\*\*/);
+  const both = await cli('verify', '--source', 'both', '--state-dir', stateDir, '--postgres', db.connectionString);
+  t.equal(both.code, 0, 'both copies intact and identical');
+  t.match(both.out, /spool vs PostgreSQL: SAME \(64 records/);
+
+  // Someone with root on the host rewrites record 10 and everything after it, and re-signs the
+  // checkpoints with the host's own key: the spool alone still verifies; the copy in PostgreSQL
+  // does not agree with it.
+  rewriteAndResign(stateDir, 10);
+  const alone = await cli('verify', '--state-dir', stateDir);
+  t.equal(alone.code, 0, 'the re-signed local rewrite is self-consistent');
+  const cross = await cli('verify', '--source', 'both', '--state-dir', stateDir, '--postgres', db.connectionString, '--json');
+  t.equal(cross.code, 1, 'comparing the copies exposes it');
+  const [local, remote, copies] = JSON.parse(cross.out);
+  t.ok(local.ok && remote.ok, 'each copy is self-consistent');
+  t.same({ kind: copies.first.kind, seq: copies.first.seq }, { kind: 'copy_mismatch', seq: 10 });
+
   await db.stopServer();
   const down = await cli('verify', '--source', 'postgres', '--postgres', db.connectionString);
   t.equal(down.code, 1, 'unreachable PostgreSQL cannot vouch for anything: exit 1');

@@ -7,7 +7,7 @@ import { Option, type Command } from 'commander';
 import { readPublicKey } from '../../audit/keys.js';
 import { compileFilter, queryPostgres, querySpool, type RecordFilter } from '../../audit/query.js';
 import { ReportBuilder, describeMismatch, renderCsv, renderMarkdown, summarizeVerification } from '../../audit/report.js';
-import { pinnedKey, verifyPostgres, verifySpool, type KeySpec, type VerifyReport } from '../../audit/sources.js';
+import { compareCopies, pinnedKey, verifyPostgres, verifySpool, type CopiesReport, type KeySpec, type VerifyReport } from '../../audit/sources.js';
 import { existsSync } from 'node:fs';
 import type { AuditRecord } from '../../audit/types.js';
 import { configOption, loadCliConfig } from '../context.js';
@@ -17,17 +17,21 @@ interface SourceOpts {
   config?: string;
   stateDir?: string;
   postgres?: string;
-  source: 'spool' | 'postgres';
+  source: 'spool' | 'postgres' | 'both';
   chain?: string;
   pubkey?: string;
   json?: boolean;
 }
 
-function sourceOptions(cmd: Command): Command {
+function sourceOptions(cmd: Command, both = false): Command {
   return configOption(cmd)
     .option('--state-dir <dir>', 'daemon state directory holding audit/ (default: stateDir from the config)')
     .option('--postgres <url>', 'PostgreSQL connection string (default: audit.postgres from the config)')
-    .addOption(new Option('--source <where>', 'read the local spool or PostgreSQL').choices(['spool', 'postgres']).default('spool'))
+    .addOption(
+      new Option('--source <where>', both ? 'the local spool, PostgreSQL, or both (each verified, then compared with each other)' : 'read the local spool or PostgreSQL')
+        .choices(both ? ['spool', 'postgres', 'both'] : ['spool', 'postgres'])
+        .default('spool'),
+    )
     .option('--chain <id>', 'only this chain (PostgreSQL holds one chain per host)');
 }
 
@@ -76,6 +80,15 @@ async function runVerify(o: SourceOpts & { from?: string; max?: string }): Promi
   const from = intArg(o.from, '--from');
   const maxMismatches = intArg(o.max, '--max') ?? 100;
   const key = keyOf(o);
+  if (o.source === 'both') {
+    const dir = stateDirOf(o);
+    const url = postgresOf(o);
+    const local = await verifySpool(dir, { ...(key ? { key } : {}), ...(from !== undefined ? { from } : {}), maxMismatches });
+    const chainId = o.chain ?? local.chainId ?? undefined;
+    const remote = await pgCall(() => verifyPostgres(url, { ...(chainId ? { chainId } : {}), ...(key ? { key } : {}), ...(from !== undefined ? { from } : {}), maxMismatches }));
+    const copies = await pgCall(() => compareCopies(dir, url));
+    return [local, ...remote, copiesAsReport(copies)];
+  }
   if (o.source === 'postgres') {
     const url = postgresOf(o);
     const reports = await pgCall(() => verifyPostgres(url, { ...(o.chain ? { chainId: o.chain } : {}), ...(key ? { key } : {}), ...(from !== undefined ? { from } : {}), maxMismatches }));
@@ -85,7 +98,24 @@ async function runVerify(o: SourceOpts & { from?: string; max?: string }): Promi
   return [await verifySpool(stateDirOf(o), { ...(key ? { key } : {}), ...(from !== undefined ? { from } : {}), maxMismatches })];
 }
 
+/** The spool-vs-PostgreSQL comparison, shaped like a verify result so it prints and exits alike. */
+function copiesAsReport(c: CopiesReport): VerifyReport & { copies: true; compared: number; checkpointsCompared: number } {
+  return {
+    copies: true, compared: c.compared, checkpointsCompared: c.checkpointsCompared,
+    ok: c.ok, chainId: c.chainId, records: c.compared, firstSeq: null, lastSeq: null, lastHash: null,
+    checkpoints: { total: c.checkpointsCompared, signatureChecked: 0, matched: 0, lastSeq: null, notCovered: 0 },
+    signaturesChecked: false, merkleChecked: false, mismatches: c.mismatches, first: c.mismatches[0] ?? null, mismatchesDropped: 0,
+    source: 'postgres', keyOrigin: null,
+  };
+}
+
 function printVerify(r: VerifyReport): void {
+  if ('copies' in r) {
+    const c = r as ReturnType<typeof copiesAsReport>;
+    process.stdout.write(`chain ${c.chainId ?? '?'} spool vs PostgreSQL: ${c.ok ? 'SAME' : 'DIFFERENT'} (${c.compared} records and ${c.checkpointsCompared} checkpoints compared byte for byte)\n`);
+    for (const m of c.mismatches.slice(0, 20)) process.stdout.write(`  ${describeMismatch(m)}\n`);
+    return;
+  }
   const sig = !r.signaturesChecked ? 'signatures NOT checked (no key)' : r.keyOrigin === 'pinned' ? 'signatures checked with the pinned key' : `signatures checked with the key from ${r.keyOrigin} (pin one with --pubkey for independent assurance)`;
   process.stdout.write(
     `chain ${r.chainId ?? '?'} (${r.source}): ${r.ok ? 'INTACT' : 'BROKEN'}\n` +
@@ -93,6 +123,7 @@ function printVerify(r: VerifyReport): void {
       `  checkpoints ${r.checkpoints.total} (${r.checkpoints.matched} matched a record, ${r.checkpoints.notCovered} before the first record here, last at seq ${r.checkpoints.lastSeq ?? '-'}); ${sig}\n` +
       `  merkle    ${r.merkleChecked ? 'roots recomputed from genesis' : 'not recomputed (did not start at genesis)'}\n`,
   );
+  if (r.incompleteTail) process.stdout.write(`  note      ${r.incompleteTail.bytes} unterminated bytes at ${r.incompleteTail.where}: a write in progress, or a torn tail the next start recovers (never acknowledged, not a break)\n`);
   if (!r.ok) {
     process.stdout.write(`  first break: ${describeMismatch(r.first!)}\n`);
     for (const m of r.mismatches.slice(1, 20)) process.stdout.write(`  also: ${describeMismatch(m)}\n`);
@@ -116,7 +147,7 @@ export function register(program: Command): void {
         'either copy directly; no daemon is needed. See docs/AUDIT.md.',
     );
 
-  sourceOptions(audit.command('verify'))
+  sourceOptions(audit.command('verify'), true)
     .summary('recompute every hash, link, Merkle root and checkpoint signature')
     .description(
       'Recompute every record hash and link, check every signed checkpoint (so a truncated tail is\n' +
@@ -187,7 +218,7 @@ export function register(program: Command): void {
       } catch (err) {
         throw new CliError((err as Error).message, EXIT.USAGE);
       }
-      const b = new ReportBuilder({ ...f, source: o.source, maxList: intArg(o.maxList, '--max-list') ?? 1000 });
+      const b = new ReportBuilder({ ...f, source: o.source === 'postgres' ? 'postgres' : 'spool', maxList: intArg(o.maxList, '--max-list') ?? 1000 });
       const reports = await pgCall(() => runVerify({ ...o }));
       for (const r of reports) b.verification(summarizeVerification(r));
       const it = o.source === 'postgres' ? queryPostgres(postgresOf(o), f) : querySpool(stateDirOf(o), f);
