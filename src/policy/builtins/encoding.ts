@@ -53,14 +53,15 @@ export function register(t: BuiltinTable): void {
       } else if (k === 'pretty') {
         if (typeof x !== 'boolean') throw new BuiltinError(`"pretty" option must be a boolean, got ${typeof x}`);
         pretty = x;
-      } else throw new BuiltinError(`object contained unknown key ${stringify(k)}`);
+      } else throw new BuiltinError(`object contained unknown key ${stringify(k)}`, true);
     }
     if (!pretty && !(sawFmt && !opts.hasOwnProperty('pretty'))) return stringify(v!);
     return prefix + indentJSON(v!, prefix, indent);
   });
   def(t, 'json.unmarshal', 1, ([s]) => {
+    const text = str(s!, 1);
     try {
-      return parseJSON(str(s!, 1));
+      return parseJSON(text);
     } catch (e) {
       throw new BuiltinError(`invalid character: ${(e as Error).message}`);
     }
@@ -108,7 +109,12 @@ export function register(t: BuiltinTable): void {
   def(t, 'hex.encode', 1, ([s]) => Buffer.from(str(s!, 1), 'utf8').toString('hex'));
   def(t, 'hex.decode', 1, ([s]) => {
     const x = str(s!, 1);
-    if (!/^([0-9a-fA-F]{2})*$/.test(x)) throw new BuiltinError(`encoding/hex: invalid byte: ${JSON.stringify(x)}`);
+    const bad = x.search(/[^0-9a-fA-F]/);
+    if (bad >= 0) {
+      const cp = x.codePointAt(bad)!;
+      throw new BuiltinError(`encoding/hex: invalid byte: U+${cp.toString(16).toUpperCase().padStart(4, '0')} ${JSON.stringify(String.fromCodePoint(cp)).replace(/^"|"$/g, "'")}`);
+    }
+    if (x.length % 2) throw new BuiltinError('encoding/hex: odd length hex string');
     return Buffer.from(x, 'hex').toString('utf8');
   });
   def(t, 'urlquery.encode', 1, ([s]) => urlEncode(str(s!, 1)));

@@ -14,6 +14,7 @@ import { register as crypto } from './crypto.js';
 import { register as encoding } from './encoding.js';
 import { register as glob } from './glob.js';
 import { register as graph } from './graph.js';
+import { register as jsonpaths } from './jsonpaths.js';
 import { register as net } from './net.js';
 import { register as regex } from './regex.js';
 import { register as semver } from './semver.js';
@@ -23,4 +24,4 @@ import { register as uuid } from './uuid.js';
 import type { BuiltinTable } from './types.js';
 
 export const BUILTINS: BuiltinTable = new Map();
-for (const register of [comparison, arithmetic, sets, aggregates, strings, regex, glob, objects, typecheck, encoding, time, net, units, semver, crypto, uuid, bits, graph, misc]) register(BUILTINS);
+for (const register of [comparison, arithmetic, sets, aggregates, strings, regex, glob, objects, typecheck, encoding, jsonpaths, time, net, units, semver, crypto, uuid, bits, graph, misc]) register(BUILTINS);

@@ -161,7 +161,16 @@ export function register(t: BuiltinTable): void {
     if (!xs) throw typeErr(1, 'one of {array, set}', a!);
     const nets: Net[] = xs.map((x) => {
       if (typeof x !== 'string') throw typeErr(1, 'array of strings', a!);
-      const n = cidrOrIP(x);
+      if (!x.includes('/')) {
+        // Like Go's net.ParseIP + DefaultMask, a bare IPv4 address takes its classful mask.
+        const ip = parseIP(x);
+        if (!ip) throw new BuiltinError(`invalid CIDR address: ${x}`);
+        if (ip.v6) throw new BuiltinError('IPv6 invalid: needs prefix length');
+        const first = Number(ip.addr >> 24n);
+        const bits = first < 128 ? 8 : first < 192 ? 16 : first < 224 ? 24 : 32;
+        return mustCIDR(`${x}/${bits}`);
+      }
+      const n = parseCIDR(x);
       if (!n) throw new BuiltinError(`invalid CIDR address: ${x}`);
       return n;
     });

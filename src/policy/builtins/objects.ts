@@ -32,7 +32,7 @@ function isSubset(sup: Value, sub: Value): boolean {
       if (w === undefined) return false;
       if (isObj(v) && isObj(w)) {
         if (!isSubset(w, v)) return false;
-      } else if (v instanceof RSet && w instanceof RSet) {
+      } else if ((v instanceof RSet && w instanceof RSet) || (Array.isArray(v) && Array.isArray(w))) {
         if (!isSubset(w, v)) return false;
       } else if (!equal(v, w)) return false;
     }

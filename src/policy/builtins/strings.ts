@@ -48,8 +48,8 @@ export function register(t: BuiltinTable): void {
     let x = str(s!, 2);
     const pairs: Array<[string, string]> = [];
     for (const [k, v] of objEntries(pats)) {
-      if (typeof k !== 'string') throw typeErr(1, 'object[string: string]', p!);
-      if (typeof v !== 'string') throw typeErr(1, 'object[string: string]', p!);
+      if (typeof k !== 'string') throw new BuiltinError('operand 1 non-string key found in pattern object', true);
+      if (typeof v !== 'string') throw new BuiltinError('operand 1 non-string value found in pattern object', true);
       pairs.push([k, v]);
     }
     // Go's strings.NewReplacer: at each position the first (in sorted key order) matching old string wins.
@@ -141,6 +141,7 @@ export function register(t: BuiltinTable): void {
     if (x === null) return 0;
     if (typeof x === 'boolean') return x ? 1 : 0;
     if (isNum(x)) return x;
+    if (typeof x === 'string' && /^[+-]?(nan|inf|infinity)$/i.test(x)) throw new BuiltinError(`operand 1 must be a finite number but got ${JSON.stringify(x)}`, true);
     if (typeof x === 'string') {
       if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(x.trim()) || x.trim() !== x) throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(x)}: invalid syntax`);
       if (/^[+-]?\d+$/.test(x)) {
