@@ -32,6 +32,12 @@ export interface EscalationConfig {
     enabled?: boolean;
     /** Layer-2 confidence below which layer 3 is asked (when enabled). Default 0.75. */
     escalateBelowConfidence?: number;
+    /**
+     * Layer 2's verdict is used only at or above this calibrated confidence; below it layer 1
+     * stands (unless layer 3 answers). Default 0: most accurate; raise it to trade recall of
+     * INTERNAL/PROPRIETARY for fewer PUBLIC files classified higher (docs/EMBEDDINGS.md).
+     */
+    minConfidence?: number;
   };
   llm?: LlmOptions;
   escalation?: EscalationPolicy;
@@ -108,6 +114,7 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
   };
   const embCfg = config.embeddings ?? {};
   const l3Below = embCfg.escalateBelowConfidence ?? 0.75;
+  const l2Min = embCfg.minConfidence ?? 0;
   const embeddings = config.layers?.embeddings ?? (embCfg.enabled === false ? undefined : createEmbeddingLayer(embCfg));
   const llm = config.layers?.llm ?? (config.llm?.enabled ? createLlmLayer(config.llm, env) : undefined);
   const l2MaxBytes = embeddings?.info.maxBytes ?? embCfg.maxBytes ?? DEFAULT_EMBED_MAX_BYTES;
@@ -180,7 +187,9 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
     }
     st.l3.fallbacks[out.reason] = (st.l3.fallbacks[out.reason] ?? 0) + 1;
     // The endpoint is slow, down or talking nonsense: layer 2's answer stands, marked as a fallback.
-    return l2 ? fromEmbedding(l2, `${FALLBACK}: ${out.reason}`) : undefined;
+    if (!l2) return undefined;
+    if (l2.confidence < l2Min) return skip('l2_below_min_confidence');
+    return fromEmbedding(l2, `${FALLBACK}: ${out.reason}`);
   }
 
   const escalate: EscalateHook = async (l1, text, ctx) => {
@@ -215,6 +224,7 @@ export function createEscalation(config: EscalationConfig = {}): Escalation {
     const uncertain = !l2 || l2.confidence < l3Below;
     if (llm && uncertain) return askL3(l1, text, ctx.path, l2);
     if (!l2) return undefined;
+    if (l2.confidence < l2Min) return skip('l2_below_min_confidence');
     return fromEmbedding(l2);
   };
 

@@ -178,3 +178,13 @@ t.test('the LMDB cache is bounded: reopening prunes the oldest entries', async (
   t.same(c.get('k6'), { i: 6 }, 'newest 90 % kept');
   t.same(c.get('k14'), { i: 14 });
 });
+
+t.test('a layer-2 verdict below minConfidence is not used: layer 1 stands', async (t) => {
+  const esc = createEscalation({ layers: { embeddings: shared }, escalation: RELAXED, embeddings: { minConfidence: 1.01 } });
+  t.teardown(() => esc.close());
+  t.equal(await esc.escalate(l1Public(), Buffer.from(RUNBOOK), {}), undefined);
+  t.same(esc.stats().skipped, { l2_below_min_confidence: 1 });
+  const lenient = createEscalation({ layers: { embeddings: shared }, escalation: RELAXED, embeddings: { minConfidence: 0 } });
+  t.teardown(() => lenient.close());
+  t.equal((await lenient.escalate(l1Public(), Buffer.from(RUNBOOK), {}))?.layer, 2);
+});
