@@ -190,6 +190,20 @@ class ChainLog implements AuditLog {
         log: this.log,
       });
     }
+    if (this.sink) {
+      // Lag after a restart counts from the oldest record PostgreSQL has not confirmed, not from now.
+      const confirmed = this.sink.status().confirmedSeq;
+      if (confirmed < this.durableSeq) {
+        const cur = this.spool.cursor(confirmed + 1);
+        try {
+          const [oldest] = await cur.next(1, this.durableSeq);
+          const at = oldest ? Date.parse(oldest.record.time) : NaN;
+          this.durableTimes.push({ seq: this.durableSeq, at: Number.isNaN(at) ? Date.now() : at });
+        } finally {
+          await cur.close();
+        }
+      }
+    }
     if (this.headSeq < 0) this.appendKind('genesis', { details: { format: 'lacuna-fs/audit/v1', key_id: this.keyId, public_key: this.publicKeyPem } });
     if (opened.recovery || cps.tornBytes) this.appendRecovery(opened.recovery, cps.tornBytes);
     await this.flush();

@@ -3,7 +3,7 @@
 // (chain_id, seq), checks that any row already present is byte-identical, ships checkpoints that
 // cover confirmed records, and retries with capped exponential backoff while PostgreSQL is down.
 import pg from 'pg';
-import { loadCheckpointFile } from './checkpoints-file.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { deriveColumns } from './columns.js';
 import { migrate } from './schema.js';
 import type { Spool, SpoolCursor, CursorLine } from './spool.js';
@@ -71,6 +71,8 @@ export class PostgresSink {
   /** The next batch, read while the previous INSERT runs; dropped with the cursor on errors. */
   private prefetch: Promise<CursorLine[]> | null = null;
   private shippedCheckpointSeq = -1;
+  private cpOffset = 0;
+  private unshipped: StoredCheckpoint[] = [];
   private wake: (() => void) | null = null;
   private stopping = false;
   private loop: Promise<void> | null = null;
@@ -231,8 +233,8 @@ export class PostgresSink {
   private async shipCheckpoints(): Promise<void> {
     // Only checkpoints whose records PostgreSQL holds: otherwise a PostgreSQL verify during a
     // backlog would see a checkpoint past its last row and report a truncated tail.
-    const { checkpoints } = loadCheckpointFile(this.o.checkpointsFile, false);
-    const todo = checkpoints.filter((c) => c.seq > this.shippedCheckpointSeq && c.seq <= this.confirmedSeq && c.chain_id === this.o.chainId);
+    this.readNewCheckpoints();
+    const todo = this.unshipped.filter((c) => c.seq > this.shippedCheckpointSeq && c.seq <= this.confirmedSeq && c.chain_id === this.o.chainId);
     if (todo.length === 0) return;
     const c = this.client!;
     for (const k of todo) {
@@ -248,6 +250,36 @@ export class PostgresSink {
         if (rows[0]?.checkpoint !== text) throw new SinkConflictError(k.seq, 'checkpoint');
       }
       this.shippedCheckpointSeq = k.seq;
+    }
+    this.unshipped = this.unshipped.filter((c) => c.seq > this.shippedCheckpointSeq);
+  }
+
+  /** Parse only what was appended to the checkpoints file since the last call (it grows for ever). */
+  private readNewCheckpoints(): void {
+    let fd: number;
+    try {
+      fd = openSync(this.o.checkpointsFile, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= this.cpOffset) return;
+      const buf = Buffer.alloc(size - this.cpOffset);
+      readSync(fd, buf, 0, buf.length, this.cpOffset);
+      const end = buf.lastIndexOf(0x0a) + 1; // a line still being written is read next time
+      for (const line of buf.subarray(0, end).toString('utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          const c = JSON.parse(line) as StoredCheckpoint;
+          if (c?.type === 'checkpoint' && Number.isSafeInteger(c.seq)) this.unshipped.push(c);
+        } catch {
+          /* verify reports unreadable checkpoint lines; the sink ships what it can read */
+        }
+      }
+      this.cpOffset += end;
+    } finally {
+      closeSync(fd);
     }
   }
 

@@ -95,6 +95,10 @@ t.test('verify, query, report and pubkey over the spool', async (t) => {
   t.match(ok.out, /INTACT/);
   t.match(ok.out, /records\s+64 \(seq 0\.\.63\)/);
 
+  const from = JSON.parse((await cli('verify', '--state-dir', stateDir, '--from', '30', '--json')).out);
+  t.ok(from.ok, '--from verifies the rest of the chain');
+  t.same([from.firstSeq, from.records, from.merkleChecked], [30, 34, false], 'starting at 30, without Merkle roots');
+
   const key = await cli('pubkey', '--state-dir', stateDir);
   t.match(key.out, /BEGIN PUBLIC KEY/);
   const keyFile = join(root, 'pinned.pem');

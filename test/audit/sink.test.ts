@@ -127,3 +127,19 @@ t.test('a forged row already sitting at the next seq in PostgreSQL is never over
   t.notOk(v!.ok, 'and PostgreSQL verification names the forged row');
   t.equal(v!.first?.seq, next);
 });
+
+t.test('after a restart with PostgreSQL unreachable, backlog and lag still count from the oldest unshipped record', async (t) => {
+  const stateDir = join(root, 'unreachable');
+  const nowhere = `postgresql://nobody@localhost/none?host=${encodeURIComponent(join(root, 'no-socket-here'))}&port=1`;
+  const first = await openAudit({ stateDir, postgres: nowhere });
+  await appendDecisions(first, 100, 'offline');
+  await first.close({ drainMs: 0 });
+  await new Promise((r) => setTimeout(r, 400));
+  const again = await openAudit({ stateDir, postgres: nowhere });
+  t.teardown(() => again.close({ drainMs: 0 }));
+  await waitFor('the sink to give up once', () => again.stats().postgres === 'down' && again.stats().lastError !== undefined);
+  const s = again.stats();
+  t.equal(s.backlog, 101, 'genesis + 100 records wait in the spool');
+  t.ok(s.lagSeconds >= 0.4, `lag counts from the first unshipped record (${s.lagSeconds}s)`);
+  t.ok(s.healthy, 'an unreachable database never makes the spool unhealthy');
+});
