@@ -189,11 +189,11 @@ const accuracySection: BenchScenario = async () => {
     await shared.ready();
     const run = async (escalation?: ReturnType<typeof createEscalation>) => {
       const c = createClassifier(escalation ? { escalate: escalation.escalate } : {});
-      const out: { tier: Tier; layer: number }[] = [];
+      const out: { tier: Tier; layer: number; confidence: number }[] = [];
       const t0 = performance.now();
       for (const f of files) {
         const r = await c.classifyFile(f);
-        out.push({ tier: r.tier, layer: r.layer });
+        out.push({ tier: r.tier, layer: r.layer, confidence: r.confidence });
       }
       return { out, ms: performance.now() - t0 };
     };
@@ -219,6 +219,14 @@ const accuracySection: BenchScenario = async () => {
     const s2 = score(truth, l12.out.map((o) => o.tier));
     const s3 = score(truth, l123.out.map((o) => o.tier));
     const n = docs.length;
+    // embeddings.minConfidence trade-off, from the same run: a layer-2 verdict under the
+    // threshold would have left layer 1's tier in place.
+    const curve = [0, 0.5, 0.6, 0.7, 0.8].map((thr) => {
+      const pred = l12.out.map((o, i) => (o.layer === 2 && o.confidence < thr ? l1.out[i]!.tier : o.tier));
+      const sc = score(truth, pred);
+      const raised = truth.filter((t, i) => t === 'PUBLIC' && pred[i] !== 'PUBLIC').length;
+      return `| ${thr} | ${sc.accuracy.toFixed(3)} | ${raised} | ${sc.internalRecall.toFixed(3)} |`;
+    });
     const rowsFor = (metric: keyof Omit<Scores, 'matrix'>, label: string): BenchRow[] => [
       { metric: `${label}: L1 + L2`, value: s2[metric], baseline: { label: 'L1 alone', value: s1[metric] }, ratio: s2[metric] / s1[metric], note: 'higher is better' },
       { metric: `${label}: L1 + L2 + L3 (simulated LLM)`, value: s3[metric], baseline: { label: 'L1 alone', value: s1[metric] }, ratio: s3[metric] / s1[metric] },
@@ -245,6 +253,12 @@ const accuracySection: BenchScenario = async () => {
         ...matrixNote('L1 alone', s1),
         ...matrixNote('L1 + L2', s2),
         ...matrixNote('L1 + L2 + L3 (simulated)', s3),
+        'Trade-off of classify.embeddings.minConfidence (L1 + L2):',
+        '',
+        '| minConfidence | accuracy | PUBLIC files classified higher | INTERNAL recall |',
+        '|---|---|---|---|',
+        ...curve,
+        '',
       ],
     };
   } finally {
