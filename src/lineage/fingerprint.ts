@@ -8,7 +8,7 @@ import type { FpRec } from './records.js';
 
 interface Segment {
   offset: number;
-  buf: Buffer;
+  buf: Uint8Array;
 }
 
 interface Stream {
@@ -48,7 +48,11 @@ export class Fingerprints {
     private readonly onOverflow: () => void,
   ) {}
 
-  /** Hot path: copy the bytes aside. Reads of a file already fingerprinted are skipped. */
+  /**
+   * Hot path: keep the bytes for the batch. Precondition: the caller hands `chunk` over
+   * (it must not be reused or changed afterwards). Reads of a file already
+   * fingerprinted are skipped.
+   */
   observe(node: number, offset: number, chunk: Uint8Array, written: boolean, force = false): void {
     if (offset >= this.limit || chunk.length === 0) return;
     if (written) this.writtenNodes.add(node);
@@ -57,7 +61,7 @@ export class Fingerprints {
       if (rec !== undefined && rec.bytes >= offset + chunk.length) return;
     }
     const len = Math.min(chunk.length, this.limit - offset);
-    const buf = Buffer.from(chunk.subarray(0, len)); // FUSE reuses its buffers
+    const buf = chunk.subarray(0, len);
     let p = this.pending.get(node);
     if (p === undefined) this.pending.set(node, (p = { segs: [], written }));
     p.segs.push({ offset, buf });

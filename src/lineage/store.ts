@@ -162,9 +162,10 @@ export class Lineage implements LineageStore {
   }
 
   /**
-   * Copies bytes aside for fingerprinting (hashing happens in the batch). `kind` says
-   * whether the bytes were read from or written to the file; reads of a file already
-   * fingerprinted are skipped.
+   * Keeps bytes for fingerprinting (chunking happens in the batch). Precondition: the
+   * caller hands `chunk` over — a buffer FUSE will reuse must be copied first, since the
+   * store holds it until the next batch. `kind` says whether the bytes were read from or
+   * written to the file; reads of a file already fingerprinted are skipped.
    */
   observeContent(file: FileRef, offset: number, chunk: Buffer, kind: 'read' | 'write' = 'write'): void {
     this.writable();

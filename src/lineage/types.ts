@@ -137,7 +137,8 @@ export interface LineageStore {
   recordWrite(pid: number, dest: FileRef, op: WriteOp, meta: ProcessMeta): void;
   recordRename(from: FileRef, to: FileRef, meta: ProcessMeta): void;
   recordUnlink(file: FileRef): void;
-  observeContent(file: FileRef, offset: number, chunk: Buffer): void;
+  /** Precondition: `chunk` is handed over (not reused by the caller afterwards). */
+  observeContent(file: FileRef, offset: number, chunk: Buffer, kind?: 'read' | 'write'): void;
   copyOf(file: FileRef): CopyMatch | undefined;
   inherited(file: FileRef): InheritedClassification | undefined;
   markAggregate(file: FileRef): void;
