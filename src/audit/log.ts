@@ -3,7 +3,7 @@
 // N records or T seconds, and (optionally) the PostgreSQL sink fed from the durable spool.
 // Invariant: headSeq >= durableSeq >= confirmedSeq; only durable records are checkpointed or shipped.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writeSync, fdatasyncSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync, fdatasyncSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { signCheckpoint, checkpointLine, type StoredCheckpoint } from './checkpoint.js';
@@ -11,6 +11,7 @@ import { loadCheckpointFile } from './checkpoints-file.js';
 import { CHAIN_FILE, CHECKPOINTS_FILE, SINK_FILE, auditDirOf, readJsonIfExists, writeFileAtomic } from './files.js';
 import { ZERO_HASH } from './hash.js';
 import { loadOrCreateKey, type SigningKey } from './keys.js';
+import { acquireWriterLock } from './lock.js';
 import { MerkleFrontier } from './merkle.js';
 import { buildRecord } from './record.js';
 import { Spool, type Recovery } from './spool.js';
@@ -131,6 +132,7 @@ class ChainLog implements AuditLog {
   /** (last seq of a batch, when it became durable) for lag; dropped as PostgreSQL confirms. */
   private durableTimes: { seq: number; at: number }[] = [];
   private sink: PostgresSink | null = null;
+  private releaseLock: () => void = () => {};
 
   constructor(private readonly opts: OpenAuditOptions) {
     this.auditDir = auditDirOf(opts.stateDir);
@@ -143,6 +145,12 @@ class ChainLog implements AuditLog {
   }
 
   async start(): Promise<void> {
+    try {
+      mkdirSync(this.auditDir, { recursive: true, mode: 0o750 });
+    } catch (err) {
+      throw new AuditUnavailableError(`cannot create ${this.auditDir}: ${(err as Error).message}`, err);
+    }
+    this.releaseLock = acquireWriterLock(this.auditDir);
     const opened = Spool.open(this.auditDir, this.opts.segmentBytes ?? 16 << 20);
     this.spool = opened.spool;
     try {
@@ -446,6 +454,7 @@ class ChainLog implements AuditLog {
     if (this.cpFd >= 0) closeSync(this.cpFd);
     this.cpFd = -1;
     this.spool?.close();
+    this.releaseLock();
   }
 
   async close(opts: { drainMs?: number } = {}): Promise<void> {
@@ -463,6 +472,7 @@ class ChainLog implements AuditLog {
       if (this.cpFd >= 0) closeSync(this.cpFd);
       this.cpFd = -1;
       this.spool.close();
+      this.releaseLock();
     }
   }
 }

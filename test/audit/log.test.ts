@@ -92,3 +92,22 @@ t.test('a spool that lost records covered by a signed checkpoint refuses to open
   t.equal(v.first?.kind, 'truncated_tail');
   t.equal(v.first?.seq, 20);
 });
+
+t.test('one writer per state dir: a second writer is refused while the first lives, a dead writer\'s lock is taken over', async (t) => {
+  const stateDir = join(root, 'locked');
+  const log = await openAudit({ stateDir });
+  await t.rejects(openAudit({ stateDir }), { name: 'AuditUnavailableError', message: /already open in this process/ });
+  await log.close();
+
+  const { spawn } = await import('node:child_process');
+  const other = spawn('sleep', ['30']);
+  t.teardown(() => other.kill('SIGKILL'));
+  writeFileSync(join(stateDir, 'audit', 'writer.lock'), `${other.pid}\n`);
+  await t.rejects(openAudit({ stateDir }), { name: 'AuditUnavailableError', message: new RegExp(`in use by process ${other.pid}`) });
+  const gone = new Promise((r) => other.once('exit', r));
+  other.kill('SIGKILL');
+  await gone;
+  const again = await openAudit({ stateDir });
+  t.equal(again.head().seq, log.head().seq, 'the stale lock was taken over and the chain resumed');
+  await again.close();
+});
