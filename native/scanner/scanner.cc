@@ -1,6 +1,6 @@
 // Two-phase scanning (see scanner.h): the Set says which rules can match in a window; only
-// those rules run alone for positions; validators confirm each candidate. Windows overlap by
-// kMaxMatch + kContext bytes so a match crossing a chunk boundary is found exactly once.
+// those rules are then located (Process) and validators confirm each candidate. Windows
+// overlap by kMaxMatch + kContext bytes so a match crossing a chunk boundary is found once.
 #include "scanner.h"
 
 #include <algorithm>

@@ -1,10 +1,11 @@
-// The rule scanner: one RE2::Set pre-filter over all rules, then a position search with only
-// the rules that fired, then validators. No N-API here (addon.cc and scan_worker.cc bind it).
+// The rule scanner: one RE2::Set pre-filter over all rules, then a position search for only
+// the rules that fired (one pass of an alternation of all rules, with per-rule passes for what
+// it shadows), then validators. No N-API here (addon.cc and scan_worker.cc bind it).
 //
 // Life cycle, as for RE2::Set: RuleSet::Compile once (it reports the first bad rule by index);
 // the compiled set is immutable and shared read-only by any number of scanners and threads.
 // A StreamScanner is fed chunks and finds matches that cross chunk boundaries while holding at
-// most kWindowBytes + kCarryBytes of input, so memory is bounded whatever the file size.
+// most kWindowBytes + kMaxMatch + kContext bytes of input, so memory is bounded whatever the file size.
 #pragma once
 
 #include <re2/re2.h>
