@@ -325,3 +325,32 @@ export async function compareCopies(stateDir: string, connectionString: string):
   mismatches.sort((a, b) => a.seq - b.seq);
   return { chainId, ok: mismatches.length === 0, compared, checkpointsCompared, mismatches };
 }
+
+/** Stored record hashes from genesis, in seq order, with the chain's checkpoints: input to proofs. */
+export async function proofMaterial(
+  from: { stateDir: string } | { connectionString: string; chainId?: string },
+): Promise<{ chainId: string | null; hashes: string[]; checkpoints: Checkpoint[]; key: KeySpec | null }> {
+  const hashes: string[] = [];
+  const push = (line: string) => {
+    const r = tryParse(line);
+    if (!r || r.seq !== hashes.length) throw new Error(`records are not contiguous from genesis at seq ${hashes.length}: run \`lacuna-fs audit verify\` (a trimmed spool needs --source postgres)`);
+    hashes.push(r.hash);
+  };
+  if ('stateDir' in from) {
+    const ev = await spoolEvidence(from.stateDir);
+    for await (const l of spoolLines(from.stateDir)) if (!l.partial) push(l.line);
+    return { chainId: ev.chainId, hashes, checkpoints: ev.checkpoints.map((c) => c.checkpoint), key: ev.key };
+  }
+  const client = new pg.Client({ connectionString: from.connectionString });
+  await client.connect();
+  try {
+    const chains = await postgresChains(client);
+    const ch = from.chainId ? chains.find((c) => c.chain_id === from.chainId) : chains.length === 1 ? chains[0] : undefined;
+    if (!ch) throw new Error(from.chainId ? `PostgreSQL holds no chain ${from.chainId}` : `PostgreSQL holds ${chains.length} chains: pick one with --chain`);
+    for await (const row of postgresRows(client, ch.chain_id, 0)) push(row.record);
+    const { rows } = await client.query<{ checkpoint: string }>('SELECT checkpoint FROM audit_checkpoints WHERE chain_id = $1 ORDER BY audit_checkpoints.seq', [ch.chain_id]);
+    return { chainId: ch.chain_id, hashes, checkpoints: rows.map((r) => JSON.parse(r.checkpoint) as Checkpoint), key: { ...publicKeyFromPem(ch.public_key), origin: 'postgres' } };
+  } finally {
+    await client.end();
+  }
+}

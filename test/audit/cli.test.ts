@@ -108,6 +108,25 @@ t.test('verify, query, report and pubkey over the spool', async (t) => {
   t.equal(pj.ok, true);
   t.equal(pj.keyOrigin, 'pinned');
 
+  // Merkle proofs: made from the records, checked by a third party with only the public key.
+  const inc = await cli('prove', '--state-dir', stateDir, '--seq', '15');
+  t.equal(inc.code, 0);
+  const incDoc = JSON.parse(inc.out);
+  t.same([incDoc.type, incDoc.seq, incDoc.tree_size], ['inclusion', 15, 23], 'proved against the first checkpoint at or after seq 15 (checkpoints fall on flushes: 22, 42, 62, 63)');
+  const incFile = join(root, 'inclusion.json');
+  writeFileSync(incFile, inc.out);
+  const okProof = await cli('check-proof', incFile, '--pubkey', keyFile);
+  t.equal(okProof.code, 0);
+  t.match(okProof.out, /^VALID: record 15/);
+  writeFileSync(incFile, JSON.stringify({ ...incDoc, record_hash: 'e'.repeat(64) }));
+  const badProof = await cli('check-proof', incFile, '--pubkey', keyFile);
+  t.equal(badProof.code, 1, 'a proof for another record hash is rejected');
+  const cons = await cli('prove', '--state-dir', stateDir, '--consistency', '22:42');
+  const consFile = join(root, 'consistency.json');
+  writeFileSync(consFile, cons.out);
+  t.match((await cli('check-proof', consFile, '--pubkey', keyFile)).out, /^VALID: the tree of size 23 is a prefix of the tree of size 43/);
+  t.equal((await cli('prove', '--state-dir', stateDir, '--seq', '15', '--checkpoint', '7')).code, 1, 'no checkpoint at 7');
+
   const denials = await cli('query', '--state-dir', stateDir, '--decision', 'deny', '--json');
   const rows = denials.out.trim().split('\n').map((l) => JSON.parse(l));
   t.equal(rows.length, 15, 'every fourth decision was a denial');
@@ -162,6 +181,9 @@ t.test('verify, query and report from PostgreSQL', async (t) => {
   t.equal(r.chainId, chainId);
   t.equal(r.records, 64);
   t.equal(r.keyOrigin, 'postgres');
+  const pgProof = await cli('prove', '--source', 'postgres', '--postgres', db.connectionString, '--seq', '50');
+  t.equal(pgProof.code, 0, 'proofs from PostgreSQL too');
+  t.equal(JSON.parse(pgProof.out).tree_size, 63);
   const q = await cli('query', '--source', 'postgres', '--postgres', db.connectionString, '--tier', 'PROPRIETARY', '--user', 'alice', '--json');
   t.equal(q.out.trim().split('\n').length, 10, 'alice had 10 of the 15 PROPRIETARY denials');
   const rep = await cli('report', '--source', 'postgres', '--postgres', db.connectionString);

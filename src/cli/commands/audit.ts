@@ -7,8 +7,9 @@ import { Option, type Command } from 'commander';
 import { readPublicKey } from '../../audit/keys.js';
 import { compileFilter, queryPostgres, querySpool, type RecordFilter } from '../../audit/query.js';
 import { ReportBuilder, describeMismatch, renderCsv, renderMarkdown, summarizeVerification } from '../../audit/report.js';
-import { compareCopies, pinnedKey, verifyPostgres, verifySpool, type CopiesReport, type KeySpec, type VerifyReport } from '../../audit/sources.js';
+import { compareCopies, pinnedKey, proofMaterial, verifyPostgres, verifySpool, type CopiesReport, type KeySpec, type VerifyReport } from '../../audit/sources.js';
 import { existsSync } from 'node:fs';
+import { ProofError, checkProof, proveConsistency, proveInclusion, type ConsistencyProofDoc, type InclusionProofDoc } from '../../audit/proofs.js';
 import type { AuditRecord } from '../../audit/types.js';
 import { configOption, loadCliConfig } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -227,6 +228,71 @@ export function register(program: Command): void {
       });
       const m = b.build();
       process.stdout.write(o.format === 'json' ? JSON.stringify(m, null, 2) + '\n' : o.format === 'csv' ? renderCsv(m) : renderMarkdown(m));
+    });
+
+  sourceOptions(audit.command('prove'))
+    .summary('RFC 9162 Merkle proofs: a record is in a signed checkpoint, or an old checkpoint is a prefix of a new one')
+    .description(
+      'Print a self-contained proof (JSON) that record --seq is included in the tree a signed checkpoint\n' +
+        'vouches for (the first checkpoint at or after it, or --checkpoint SEQ), or with --consistency OLD:NEW\n' +
+        'that the tree of checkpoint OLD is a prefix of the tree of checkpoint NEW. Needs the records from\n' +
+        'genesis (use --source postgres once the spool is trimmed). Check one with `audit check-proof`.',
+    )
+    .option('--seq <n>', 'the record to prove')
+    .option('--checkpoint <seq>', 'prove against this checkpoint')
+    .option('--consistency <old:new>', 'prove consistency between two checkpoint seqs')
+    .option('--pubkey <file>', 'check checkpoint signatures with this pinned public key')
+    .action(async (o: SourceOpts & { seq?: string; checkpoint?: string; consistency?: string }) => {
+      const key = keyOf(o);
+      const m = await pgCall(async () => {
+        try {
+          return await proofMaterial(o.source === 'postgres' ? { connectionString: postgresOf(o), ...(o.chain ? { chainId: o.chain } : {}) } : { stateDir: stateDirOf(o) });
+        } catch (err) {
+          if (err instanceof CliError || (err as NodeJS.ErrnoException).code) throw err;
+          throw new CliError((err as Error).message, EXIT.FAILED);
+        }
+      });
+      const k = key ?? m.key ?? undefined;
+      try {
+        let doc;
+        if (o.consistency) {
+          const [a, b] = o.consistency.split(':').map((x) => intArg(x, '--consistency'));
+          if (a === undefined || b === undefined) throw new CliError('--consistency wants OLD:NEW checkpoint seqs', EXIT.USAGE);
+          doc = proveConsistency(m.hashes, m.checkpoints, a, b, k);
+        } else {
+          const seq = intArg(o.seq, '--seq');
+          if (seq === undefined) throw new CliError('give --seq N (or --consistency OLD:NEW)', EXIT.USAGE);
+          doc = proveInclusion(m.hashes, m.checkpoints, seq, k, intArg(o.checkpoint, '--checkpoint'));
+        }
+        process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+      } catch (err) {
+        if (err instanceof ProofError) throw new CliError(`cannot prove: ${err.message}`, EXIT.FAILED);
+        throw err;
+      }
+    });
+
+  configOption(audit.command('check-proof'))
+    .summary('check a proof printed by `audit prove` with a public key, without any records')
+    .argument('<file>', 'proof JSON ("-" for stdin)')
+    .option('--pubkey <file>', 'public key (PEM) that signed the checkpoints')
+    .option('--state-dir <dir>', 'take the public key from this state dir instead')
+    .action(async (file: string, o: { config?: string; pubkey?: string; stateDir?: string }) => {
+      let doc: InclusionProofDoc | ConsistencyProofDoc;
+      try {
+        doc = JSON.parse(file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new CliError(`cannot read proof ${file}: ${(err as Error).message}`, EXIT.USAGE);
+      }
+      const key = o.pubkey ? keyOf({ pubkey: o.pubkey } as SourceOpts)! : (() => {
+        try {
+          return readPublicKey(join(o.stateDir ?? loadCliConfig(o.config).stateDir, 'audit'));
+        } catch (err) {
+          throw new CliError(`no public key: pass --pubkey FILE (${(err as Error).message})`, EXIT.USAGE);
+        }
+      })();
+      const r = checkProof(doc, key);
+      process.stdout.write(`${r.ok ? 'VALID' : 'INVALID'}: ${r.detail}\n`);
+      if (!r.ok) throw new CliError('proof does not verify', EXIT.FAILED);
     });
 
   configOption(audit.command('pubkey'))
