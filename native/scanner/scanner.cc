@@ -222,7 +222,10 @@ ScanStatus StreamScanner::Process(const char* p, size_t n, uint64_t abs, bool fi
   std::vector<size_t> newlines;
   bool newlines_built = false;
   const uint32_t cap = opts_.candidate_cap;
-  if (fired.size() >= 2 && rules_->any_) {
+  // Measured (bench/scanner.ts, docs/CLASSIFICATION.md): counting everything, one alternation
+  // pass beats a pass per fired rule by ~1.4x on dense data; with a candidate cap, per-rule
+  // passes win by ~2x (dense rules stop early, and each small DFA restarts cheaper).
+  if (cap == 0 && fired.size() >= 2 && rules_->any_) {
     // Phase 2 in one pass: the alternation finds the leftmost match of any rule; the first
     // fired rule (in table order) that matches there, anchored, is the one the alternation
     // chose. A match of another rule overlapping it is not counted; a fired rule the pass
