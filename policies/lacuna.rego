@@ -289,7 +289,7 @@ decision := {
 	"alternatives": [],
 	"obligations": downgrade_obligations,
 } if {
-	count(ordered) == 0
+	count(violations) == 0
 } else := {
 	"allow": true,
 	"policy_id": "exception",
@@ -310,8 +310,8 @@ decision := {
 
 allow_id := "governed-zone" if governed else := "tier-permits"
 
-allow_reason := sprintf("writing %s is allowed: governed zones may hold any tier", [dest_label]) if {
+allow_reason := sprintf("writing %s (zone %s, governed) is allowed: governed zones may hold any tier", [dest.path, dest.zone]) if {
 	governed
-} else := sprintf("writing %s is allowed: %s data may be stored there (aggregate, downgraded from %s)", [dest_label, effective_tier, tier]) if {
+} else := sprintf("writing %s (zone %s, %s) is allowed: %s data may be stored there (aggregate, downgraded from %s)", [dest.path, dest.zone, dest.zone_kind, effective_tier, tier]) if {
 	aggregate_downgrade
-} else := sprintf("writing %s is allowed: %s data may be stored there", [dest_label, effective_tier])
+} else := sprintf("writing %s (zone %s, %s) is allowed: %s data may be stored there", [dest.path, dest.zone, dest.zone_kind, effective_tier])

@@ -102,13 +102,15 @@ function slot<T>(map: Map<string, T>, v: Value, valueOf: (e: T) => Value, base: 
 }
 
 const selfValue = (x: Value): Value => x;
+/** Shared empty map for sets without non-string members; never written. */
+const EMPTY_MAP: Map<string, Value> = new Map();
 const entryKey = (e: [Value, Value]): Value => e[0];
 
 export class RSet {
   /** String members (the common case) keyed by themselves: no key building on add/has. */
   private readonly strs = new Set<string>();
   /** Other members by hash key; composite keys are per-set (collision chains), never compare them across sets. */
-  private readonly other = new Map<string, Value>();
+  private other: Map<string, Value> = EMPTY_MAP;
   constructor(items?: Iterable<Value>) {
     if (items) for (const x of items) this.add(x);
   }
@@ -118,6 +120,8 @@ export class RSet {
       return;
     }
     const k = keyOf(v);
+    // The map is created on the first non-string member (most sets hold only strings).
+    if (this.other === EMPTY_MAP) this.other = new Map();
     if (k.charCodeAt(0) !== 104) this.other.set(k, v);
     else {
       const s = slot(this.other, v, selfValue, k);

@@ -36,7 +36,7 @@ export function register(t: BuiltinTable): void {
     return xs.reduce((m, x) => (compare(x, m) < 0 ? x : m));
   });
   def(t, 'sort', 1, ([a]) => [...coll(a!, 1)].sort(compare));
-  def(t, 'internal.member_2', 2, ([x, c]) => member(x!, c!));
+  t.set('internal.member_2', { name: 'internal.member_2', arity: 2, fn: ([x, c]) => member(x!, c!), fn2: member, pure: true });
   def(t, 'internal.member_3', 3, ([k, x, c]) => {
     const cv = c!;
     if (Array.isArray(cv)) {
@@ -54,6 +54,7 @@ export function register(t: BuiltinTable): void {
 }
 
 export function member(x: Value, c: Value): boolean {
+  if (c instanceof RSet) return c.has(x);
   if (Array.isArray(c)) {
     for (const y of c) if (equal(x, y)) return true;
     return false;

@@ -2,7 +2,7 @@
 // number`), and a failed check is a type error (eval_type_error in strict mode).
 
 import { BuiltinError } from '../errors.js';
-import { type PlainObj, type RObj, RSet, type Value, isNum, isObj, typeName } from '../value.js';
+import { type PlainObj, type RObj, RSet, type Value, isNum, typeName } from '../value.js';
 
 export function typeErr(pos: number, want: string, got: Value): BuiltinError {
   return new BuiltinError(`operand ${pos} must be ${want} but got ${typeName(got)}`, true);
@@ -39,7 +39,7 @@ export function set(v: Value, pos: number): RSet {
   return v;
 }
 export function obj(v: Value, pos: number): PlainObj | RObj {
-  if (!isObj(v)) throw typeErr(pos, 'object', v);
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof RSet) throw typeErr(pos, 'object', v);
   return v;
 }
 /** Elements of an array or set. */

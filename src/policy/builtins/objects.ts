@@ -4,6 +4,7 @@
 import { ObjBuilder, RSet, type Value, equal, isObj, makeObj, objEntries, objGet } from '../value.js';
 import { BuiltinError } from '../errors.js';
 import { coll, obj, typeErr } from './args.js';
+import { lookup } from '../eval/runtime.js';
 import { type BuiltinTable, def } from './types.js';
 
 function keySet(v: Value, pos: number): Value[] {
@@ -62,17 +63,14 @@ export function register(t: BuiltinTable): void {
     const ob = obj(o!, 1);
     if (Array.isArray(k)) {
       let cur: Value = ob;
-      for (const p of k) {
-        let next: Value | undefined;
-        if (isObj(cur)) next = objGet(cur, p);
-        else if (Array.isArray(cur) && typeof p === 'number' && Number.isInteger(p)) next = cur[p];
-        else if (cur instanceof RSet) next = cur.has(p) ? p : undefined;
+      for (let i = 0; i < k.length; i++) {
+        const next = lookup(cur, k[i]!);
         if (next === undefined) return d!;
         cur = next;
       }
       return cur;
     }
-    const v = objGet(ob, k!);
+    const v = lookup(ob, k!);
     return v === undefined ? d! : v;
   });
   def(t, 'object.keys', 1, ([o]) => new RSet([...objEntries(obj(o!, 1))].map(([k]) => k)));

@@ -822,7 +822,15 @@ export class BodyCompiler {
     }
     const prefix = stat.slice(0, consumed);
     const fast = baseGet;
-    const get: Getter = (f) => (f.c.overrides === null ? fast(f) : dataAt(f.c, root, prefix));
+    let get: Getter = (f) => (f.c.overrides === null ? fast(f) : dataAt(f.c, root, prefix));
+    if (!offTree && node.isRule) {
+      // A rule reference (the most common ref in policies): one closure, no detour.
+      const n = node;
+      get = (f) => {
+        const c = f.c;
+        return c.overrides === null ? c.ruleValue(n) : dataAt(c, root, prefix);
+      };
+    }
     return this.applyPath(get, path.slice(consumed), B);
   }
 

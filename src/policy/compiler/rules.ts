@@ -94,6 +94,8 @@ function compileDef(rule: Rule, staticLen: number, envFor: (r: Resolver) => Comp
 }
 
 const RET_TRUE = (): boolean => true;
+/** Frames of rules without variables share one (never written) slot array. */
+const NO_SLOTS: Array<Value | undefined> = [];
 
 function conflict(msg: string, loc: Location): PolicyError {
   return new PolicyError('eval_conflict_error', msg, loc);
@@ -103,7 +105,7 @@ function conflict(msg: string, loc: Location): PolicyError {
 function evalDef(d: Def, c: Ctx, args: Value[] | null, msg: string): Value | undefined {
   // One frame serves every clause of the chain: each clause writes a slot before reading it,
   // and the argument slots are bound once.
-  const f: Frame = { s: new Array(d.nslots), c };
+  const f: Frame = { s: d.nslots === 0 ? NO_SLOTS : new Array(d.nslots), c };
   if (args) {
     for (let i = 0; i < d.argPats.length; i++) if (!d.argPats[i]!(f, args[i]!)) return undefined;
   }
@@ -174,6 +176,23 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
   }
   if (kind === 'complete') {
     const msg = 'complete rules must not produce multiple outputs';
+    const only = defs.length === 1 ? defs[0]! : null;
+    const cl = only && only.clauses.length === 1 ? only.clauses[0]! : null;
+    const det = cl ? (cl.run as DetStep).test : undefined;
+    if (only && cl && det !== undefined && cl.valueGen === null) {
+      // The common `x := <expr> if <tests>`: one definition, one clause, at most one solution.
+      const value = cl.value;
+      const nslots = only.nslots;
+      node.evaluate = (c) => {
+        const f: Frame = { s: nslots === 0 ? NO_SLOTS : new Array(nslots), c };
+        if (det(f)) {
+          const v = value === null ? true : value(f);
+          if (v !== undefined) return v;
+        }
+        return defDef === null ? undefined : defaultOf(c);
+      };
+      return;
+    }
     node.evaluate = (c) => {
       let result: Value | undefined;
       for (let i = 0; i < defs.length; i++) {
@@ -190,8 +209,9 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
   if (kind === 'set') {
     node.evaluate = (c) => {
       const out = new RSet();
-      for (const d of defs) {
-        const f: Frame = { s: new Array(d.nslots), c };
+      for (let di = 0; di < defs.length; di++) {
+        const d = defs[di]!;
+        const f: Frame = { s: d.nslots === 0 ? NO_SLOTS : new Array(d.nslots), c };
         const m = d.member!;
         const det = (d.clauses[0]!.run as DetStep).test;
         if (det !== undefined) {
@@ -215,7 +235,7 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
   node.evaluate = (c) => {
     const root = new ObjBuilder();
     for (const d of defs) {
-      const f: Frame = { s: new Array(d.nslots), c };
+      const f: Frame = { s: d.nslots === 0 ? NO_SLOTS : new Array(d.nslots), c };
       const cl = d.clauses[0]!;
       cl.run(f, () => {
         const keys: Value[] = [];

@@ -73,15 +73,11 @@ export class Ctx {
       if (hit === PENDING) throw new PolicyError('rego_recursion_error', `rule data.${node.path.join('.')} is recursive`, loc);
       return hit;
     }
+    // No try/finally: an error aborts the whole evaluation, and this context is dropped with it.
     cache[node.id] = PENDING;
-    try {
-      const v = node.evaluate(this);
-      cache[node.id] = v === undefined ? UNDEF : v;
-      return v;
-    } catch (e) {
-      cache[node.id] = undefined;
-      throw e;
-    }
+    const v = node.evaluate(this);
+    cache[node.id] = v === undefined ? UNDEF : v;
+    return v;
   }
 
   now(): bigint {
