@@ -152,7 +152,7 @@ export function parseConfig(text: string, file: string): Config {
 
   const zones = readZones(r, top.zones);
   const policyRaw = r.object(top.policy, ['policy'], ['entrypoint', 'engine']);
-  const classifyRaw = r.object(top.classify, ['classify'], ['maxScanBytes', 'pathRules', 'rules', 'embeddings', 'llm']);
+  const classifyRaw = r.object(top.classify, ['classify'], ['maxScanBytes', 'pathRules', 'rules', 'escalation', 'embeddings', 'llm', 'cacheDir', 'cacheMaxEntries']);
   const auditRaw = r.object(top.audit, ['audit'], ['postgres', 'checkpointEvery', 'checkpointSeconds', 'failClosed']);
   const metricsRaw = r.object(top.metrics, ['metrics'], ['listen']);
   const logRaw = r.object(top.log, ['log'], ['level']);
@@ -173,8 +173,11 @@ export function parseConfig(text: string, file: string): Config {
       maxScanBytes: parseSize(r, classifyRaw.maxScanBytes, ['classify', 'maxScanBytes'], 8 << 20),
       pathRules: r.list(classifyRaw.pathRules, ['classify', 'pathRules']).map((p, i) => readPathRule(r, p, ['classify', 'pathRules', i])),
       rules: r.list(classifyRaw.rules, ['classify', 'rules']).map((p, i) => readUserRule(r, p, ['classify', 'rules', i])),
+      escalation: optionalMapping(r, classifyRaw.escalation, ['classify', 'escalation']),
       embeddings: optionalMapping(r, classifyRaw.embeddings, ['classify', 'embeddings']),
       llm: optionalMapping(r, classifyRaw.llm, ['classify', 'llm']),
+      cacheDir: classifyRaw.cacheDir === undefined || classifyRaw.cacheDir === null ? null : absPath(r.string(classifyRaw.cacheDir, ['classify', 'cacheDir'])),
+      cacheMaxEntries: r.number(classifyRaw.cacheMaxEntries, ['classify', 'cacheMaxEntries'], 200_000, 1),
     },
     audit: {
       postgres: r.nullableString(auditRaw.postgres, ['audit', 'postgres']),

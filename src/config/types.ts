@@ -49,8 +49,11 @@ export interface ClassifyConfig {
   pathRules: PathRule[];
   rules: UserRule[];
   /** Layer 2/3 settings are passed through to src/classify/escalate (documented in docs/EMBEDDINGS.md). */
+  escalation: Record<string, unknown> | null;
   embeddings: Record<string, unknown> | null;
   llm: Record<string, unknown> | null;
+  cacheDir: string | null;
+  cacheMaxEntries: number;
 }
 
 export interface AuditConfig {

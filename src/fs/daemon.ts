@@ -10,6 +10,8 @@ import pino, { type Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { openAudit, type AuditLog } from '../audit/index.js';
 import { createClassifier } from '../classify/index.js';
+import { createEscalation, type Escalation } from '../classify/escalate.js';
+import { BackgroundClassifier } from './background-classify.js';
 import { openLineage, type LineageStore } from '../lineage/index.js';
 import { loadPolicyBundle, type PolicyBundle } from '../policy/index.js';
 import { startControlServer, controlSocketPath } from '../control/index.js';
@@ -44,6 +46,8 @@ export class Daemon implements DaemonView {
   audit!: AuditLog;
   policy!: PolicyBundle;
   exceptions!: ExceptionStore;
+  escalation: Escalation | undefined;
+  background: BackgroundClassifier | undefined;
   lastErrors: Array<{ time: string; message: string }> = [];
   private control: { close(): Promise<void> } | undefined;
   private stopping: Promise<void> | undefined;
@@ -86,6 +90,20 @@ export class Daemon implements DaemonView {
       maxScanBytes: c.classify.maxScanBytes,
     }) as ClassifierPort;
     this.lineage = await openLineage(path.join(c.stateDir, 'lineage'));
+    // Layers 2/3 (on by default: the shipped embedding model; the LLM only when enabled).
+    if (c.classify.embeddings?.enabled !== false) {
+      this.escalation = createEscalation({
+        ...(c.classify.escalation ? { escalation: c.classify.escalation } : {}),
+        embeddings: { ...(c.classify.embeddings ?? {}), baseDir: path.dirname(c.file) } as never,
+        ...(c.classify.llm ? { llm: c.classify.llm as never } : {}),
+        stateDir: c.stateDir,
+        ...(c.classify.cacheDir ? { cacheDir: c.classify.cacheDir } : {}),
+        cacheMaxEntries: c.classify.cacheMaxEntries,
+      });
+      await this.escalation.ready();
+      const headBytes = parseBytes(c.classify.embeddings?.maxBytes, 64 * 1024);
+      this.background = new BackgroundClassifier(this.escalation.escalate, headBytes, (e) => this.noteError(`background classification failed: ${(e as Error).message}`));
+    }
     const lineage = guardLineage(this.lineage as unknown as LineagePort, (call, err) => this.noteError(`lineage ${call} failed (the operation went on without lineage): ${(err as Error).message}`));
     this.exceptions = new ExceptionStore(path.join(c.stateDir, 'exceptions.json'), this.audit);
     this.governor = new Governor(
@@ -108,7 +126,8 @@ export class Daemon implements DaemonView {
     const binding = fuseBinding();
     for (const m of c.mounts) {
       const view = new MountView(m, c.zones);
-      const ops = new GovernedOps({ view, governor: this.governor, classifier: this.classifier, lineage, log: this.log });
+      const settleMs = Number((c.classify.escalation as { latencyBudgetMs?: number } | null)?.latencyBudgetMs ?? 1000);
+      const ops = new GovernedOps({ view, governor: this.governor, classifier: this.classifier, lineage, log: this.log, ...(this.background ? { background: this.background, settleMs } : {}) });
       const virtual = new VirtualFiles({ denials: this.governor.denials, statusText: () => renderStatus(buildStatus(this)) });
       const fuse = new FuseMount(m);
       const dispatch = makeDispatch({ binding, ops, virtual, onUnmounted: () => fuse.onLoopEnded(), log: this.log });
@@ -186,6 +205,7 @@ export class Daemon implements DaemonView {
     this.audit?.append({ kind: 'daemon_stop', details: { reason } });
     await this.audit?.close();
     await this.lineage?.close();
+    await this.escalation?.close();
     try {
       fs.unlinkSync(path.join(this.config.runtimeDir, 'daemon.pid'));
     } catch {
@@ -197,6 +217,14 @@ export class Daemon implements DaemonView {
   statusJson(): unknown {
     return buildStatus(this);
   }
+}
+
+/** "64KiB", 65536 → bytes. */
+function parseBytes(v: unknown, fallback: number): number {
+  if (typeof v === 'number') return v;
+  const m = typeof v === 'string' ? /^(\d+)\s*(k|m)?i?b?$/i.exec(v.trim()) : null;
+  if (!m) return fallback;
+  return Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1 << 20 : m[2] ? 1024 : 1);
 }
 
 function inSet(set: { users: string[]; groups: string[] }, uid: number, gid: number): boolean {

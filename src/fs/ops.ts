@@ -14,6 +14,7 @@ import { HandleTable, type Handle } from './handles.js';
 import { HandleBits } from './native.js';
 import type { ClassifierPort, FileRef, LineagePort } from './services.js';
 import type { FileLocation, MountView } from './zones.js';
+import type { BackgroundClassifier } from './background-classify.js';
 
 const EACCES = -C.errno.EACCES;
 const ENOENT = -C.errno.ENOENT;
@@ -27,6 +28,10 @@ export interface OpAnswer {
 
 export interface OpsDeps {
   view: MountView;
+  /** Layers 2/3 in the background (absent when embeddings are disabled). */
+  background?: BackgroundClassifier;
+  /** How long a write-class decision waits for pending escalations of what its writer read. */
+  settleMs?: number;
   governor: Governor;
   classifier: ClassifierPort;
   lineage: LineagePort;
@@ -54,9 +59,18 @@ export class GovernedOps {
   }
 
   /** Content classification joined with what lineage says the file inherited. */
-  async classificationOf(loc: FileLocation, st?: fs.Stats): Promise<Classification> {
+  async classificationOf(loc: FileLocation, st?: fs.Stats, onUpgrade?: (cls: Classification) => void): Promise<Classification> {
     const stat = st ?? fs.lstatSync(loc.sourcePath);
-    const content = stat.isFile() ? await this.d.classifier.classifyFile(loc.sourcePath, { stat }) : undefined;
+    let content = stat.isFile() ? await this.d.classifier.classifyFile(loc.sourcePath, { stat }) : undefined;
+    if (content && this.d.background) {
+      const inherit = (cls: Classification) => onUpgrade?.(this.withInherited(loc, stat, cls));
+      content = this.d.background.refine(loc.userPath, stat, content, inherit);
+    }
+    return this.withInherited(loc, stat, content);
+  }
+
+  /** Content classification joined with what lineage says the file inherited. */
+  private withInherited(loc: FileLocation, stat: fs.Stats, content: Classification | undefined): Classification {
     const inherited = this.d.lineage.inherited(this.ref(loc, stat));
     if (!content) return inherited ?? { tier: 'PUBLIC', tags: [], confidence: 1, layer: 0, reasoning: 'not a regular file', findings: [] };
     if (!inherited || tierRank(inherited.tier) < tierRank(content.tier) || (inherited.tier === content.tier && inherited.tags.every((t) => content.tags.includes(t)))) {
@@ -83,14 +97,17 @@ export class GovernedOps {
     const reads = mode === fs.constants.O_RDONLY || mode === fs.constants.O_RDWR;
     const writes = mode === fs.constants.O_WRONLY || mode === fs.constants.O_RDWR || (flags & fs.constants.O_TRUNC) !== 0;
     if (reads && st.isFile()) {
-      const cls = await this.classificationOf(found.readable, st);
+      const ref = this.ref(loc, st);
+      // If layer 2 later finds more, the reader's taint is raised after the fact.
+      const cls = await this.classificationOf(found.readable, st, (up) => this.d.lineage.recordRead(c.pid, ref, up));
       const key = `${cls.layer}/${cls.tier}`;
       this.classified.set(key, (this.classified.get(key) ?? 0) + 1);
-      this.d.lineage.recordRead(c.pid, this.ref(loc, st), cls);
+      this.d.lineage.recordRead(c.pid, ref, cls);
       const v = this.d.governor.decide({ action: 'read', caller: c, dest: loc, destExists: true, content: null, file: { loc, cls } });
       if (!v.proceed) return { result: EACCES };
     }
     if (writes) {
+      await this.settleTaint(c);
       const v = this.d.governor.decide({ action: (flags & fs.constants.O_TRUNC) !== 0 ? 'truncate' : 'open_write', caller: c, dest: loc, destExists: true, content: null });
       if (!v.proceed) return { result: EACCES };
       return { result: 0, bits: this.writeBits(loc) };
@@ -103,9 +120,17 @@ export class GovernedOps {
     this.count('create');
     const loc = this.d.view.locate(rel);
     const exists = fs.existsSync(loc.sourcePath);
+    await this.settleTaint(c);
     const v = this.d.governor.decide({ action: 'create', caller: c, dest: loc, destExists: exists, content: null });
     if (!v.proceed) return { result: EACCES };
     return { result: 0, bits: this.writeBits(loc) };
+  }
+
+  /** Lets background escalations of what this writer read finish first (bounded). */
+  private async settleTaint(c: Caller): Promise<void> {
+    if (!this.d.background) return;
+    const files = this.d.lineage.taintOf(c.pid).files.map((f) => f.path);
+    await this.d.background.settle(files, this.d.settleMs ?? 1000);
   }
 
   /** Writes into zones that may not hold everything are inspected chunk by chunk. */
@@ -185,6 +210,10 @@ export class GovernedOps {
     const found = statThrough(src, pathFd);
     if (!found) return { result: ENOENT };
     const st = found.st;
+    if (st.isFile() && this.d.background) {
+      await this.classificationOf(found.readable, st); // starts layer 2 if layer 1 is unsure …
+      await this.d.background.settle([found.readable.userPath], this.d.settleMs ?? 1000); // … and waits for it
+    }
     const cls = st.isFile() ? await this.classificationOf(found.readable, st) : await this.treeClassification(found.readable, st);
     const v = this.d.governor.decide({ action, caller: c, dest, destExists: fs.existsSync(dest.sourcePath), content: null, file: { loc: src, cls } });
     return { result: v.proceed ? 0 : EACCES };

@@ -14,6 +14,7 @@ export interface DaemonView {
   mounts: Array<{ view: MountView; fuse: FuseMount; ops: GovernedOps }>;
   governor: Governor;
   classifier: ClassifierPort;
+  background?: { stats(): object } | undefined;
   lineage: { stats(): object };
   audit: { stats(): object };
   policy: { hash: string; source: string; loadedAt: string; engine: string };
@@ -69,7 +70,7 @@ export function buildStatus(d: DaemonView): StatusReport {
     },
     top_denied: g.denials.top(5),
     last_denials: g.denials.latest(5).map((x) => ({ time: x.time, pid: x.pid, program: x.program, user: x.user, action: x.action, path: x.path, policy_id: x.policy_id, reasoning: x.reasoning, monitored: x.monitored })),
-    classification: d.classifier.stats(),
+    classification: { ...d.classifier.stats(), ...(d.background ? { layer2: d.background.stats() } : { layer2: 'disabled' }) },
     lineage: d.lineage.stats(),
     audit: d.audit.stats(),
     last_errors: d.lastErrors.slice(-5),
@@ -85,7 +86,9 @@ function duration(s: number): string {
 function classifyLine(c: Record<string, number>): string {
   const total = (c.hits ?? 0) + (c.misses ?? 0);
   const rate = total ? `${Math.round((100 * (c.hits ?? 0)) / total)}%` : 'n/a';
-  return `cache ${c.cacheSize ?? 0} files, hit rate ${rate} (${c.hits ?? 0} hits, ${c.misses ?? 0} scans)${c.rules ? `, ${c.rules} rules` : ''}`;
+  const l2 = (c as unknown as { layer2?: Record<string, number> | string }).layer2;
+  const l2text = typeof l2 === 'object' ? `; layer 2: ${l2.escalated} escalated, ${l2.upgraded} raised, ${l2.pending} pending` : '; layer 2 off';
+  return `cache ${c.cacheSize ?? 0} files, hit rate ${rate} (${c.hits ?? 0} hits, ${c.misses ?? 0} scans)${c.rules ? `, ${c.rules} rules` : ''}${l2text}`;
 }
 
 function lineageLine(l: Record<string, number>): string {
