@@ -49,10 +49,7 @@ INSERT INTO audit_records (chain_id, seq, hash, prev_hash, record, kind, "time",
   program, action, decision, tier, tags, policy_id, bundle_hash, paths, zones)
 SELECT $1, u.seq, u.hash, u.prev_hash, u.record, u.kind, u.t, u.host, u.usr, u.uid, u.pid,
   u.program, u.action, u.decision, u.tier,
-  CASE WHEN u.tags IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.tags::jsonb)) END,
-  u.policy_id, u.bundle_hash,
-  CASE WHEN u.paths IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.paths::jsonb)) END,
-  CASE WHEN u.zones IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.zones::jsonb)) END
+  u.tags::text[], u.policy_id, u.bundle_hash, u.paths::text[], u.zones::text[]
 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
   $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
   $18::text[], $19::text[], $20::text[])
@@ -61,6 +58,15 @@ FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::te
 ORDER BY u.seq
 ON CONFLICT (chain_id, seq) DO NOTHING
 RETURNING seq`;
+
+/**
+ * A PostgreSQL array literal of strings. Ragged per-row arrays cannot travel as one 2-D array
+ * parameter, so each row's array goes as text and is cast with ::text[] (every element quoted,
+ * backslash and quote escaped, so no element can read as NULL or split).
+ */
+export function arrayLiteral(a: string[]): string {
+  return `{${a.map((x) => `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
 
 export class PostgresSink {
   private client: pg.Client | null = null;
@@ -211,7 +217,7 @@ export class PostgresSink {
     for (const l of lines) {
       const d = deriveColumns(l.record);
       const row = [l.seq, l.record.hash, l.record.prev_hash, l.line, d.kind, d.time, d.host, d.user, d.uid, d.pid, d.program, d.action,
-        d.decision, d.tier, d.tags && JSON.stringify(d.tags), d.policy_id, d.bundle_hash, d.paths && JSON.stringify(d.paths), d.zones && JSON.stringify(d.zones)];
+        d.decision, d.tier, d.tags && arrayLiteral(d.tags), d.policy_id, d.bundle_hash, d.paths && arrayLiteral(d.paths), d.zones && arrayLiteral(d.zones)];
       for (let i = 0; i < row.length; i++) cols[i]!.push(row[i]);
     }
     const c = this.client!;

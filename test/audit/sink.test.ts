@@ -143,3 +143,21 @@ t.test('after a restart with PostgreSQL unreachable, backlog and lag still count
   t.ok(s.lagSeconds >= 0.4, `lag counts from the first unshipped record (${s.lagSeconds}s)`);
   t.ok(s.healthy, 'an unreachable database never makes the spool unhealthy');
 });
+
+t.test('awkward strings (quotes, backslashes, braces, NULL, NUL, lone surrogates, emoji) round-trip through PostgreSQL and verify, columns included', async (t) => {
+  const db = await startPostgres();
+  t.teardown(() => db.stop());
+  const stateDir = join(root, 'awkward');
+  const log = await openAudit({ stateDir, postgres: db.connectionString });
+  t.teardown(() => log.close({ drainMs: 0 }));
+  const nasty = ['a"b', 'c\\d', '{x,y}', 'NULL', '', 'nul\u0000byte', 'lone\ud800', '😀 é', ' spaced ', 'comma,here'];
+  for (const s of nasty) {
+    log.append({ kind: 'decision', user: s, program: s, paths: [s, `/p/${s}`], zones: [s], classification: { tier: 'INTERNAL', tags: [s] }, decision: 'allow', policy_id: s, reasoning: s, details: { s, n: 1e21, big: 12345678901234567890n } });
+  }
+  await log.flush();
+  await waitFor('shipped', () => log.stats().backlog === 0);
+  const [v] = await verifyPostgres(db.connectionString, { chainId: log.chainId });
+  t.ok(v!.ok, `verifies from PostgreSQL (${v!.first ? JSON.stringify(v!.first) : 'intact'})`);
+  const rows = await db.query<{ paths: string[]; user: string }>('SELECT paths, "user" FROM audit_records WHERE chain_id = $1 AND seq = 1', [log.chainId]);
+  t.same(rows[0]!.paths, ['a"b', '/p/a"b'], 'array columns hold the exact strings');
+});
