@@ -6,7 +6,7 @@ import type { Rule, Term } from '../ast.js';
 import { PolicyError } from '../errors.js';
 import type { Ctx, Frame, Gen, Getter, Step } from '../eval/runtime.js';
 import type { Location } from '../source.js';
-import { ObjBuilder, RSet, type Value, equal, isObj, objEntries } from '../value.js';
+import { ObjBuilder, RSet, type Value, equal, isObj, keyOf, objEntries } from '../value.js';
 import { BodyCompiler, type CompileEnv, type DetStep } from './body.js';
 import { Resolver } from './resolve.js';
 import { type TreeNode, nodeValue } from './tree.js';
@@ -162,9 +162,23 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
 
   if (kind === 'function') {
     const msg = 'functions must not produce multiple outputs for same inputs';
+    // Rule indexing: definitions whose first argument is a scalar constant (`reason("x") := …`)
+    // are found by that argument; the others are always tried.
+    const index = new Map<string, Def[]>();
+    const always: Def[] = [];
+    for (const d of defs) {
+      const a0 = d.rule.head.args?.[0];
+      if (a0 && a0.t === 'scalar') {
+        const k = keyOf(a0.v);
+        index.set(k, [...(index.get(k) ?? []), d]);
+      } else always.push(d);
+    }
+    const useIndex = index.size >= 2;
     node.call = (args, c) => {
       let result: Value | undefined;
-      for (const d of defs) {
+      const cands = useIndex && args.length ? candidates(index, always, defs, args[0]!) : defs;
+      for (let i = 0; i < cands.length; i++) {
+        const d = cands[i]!;
         const v = evalDef(d, c, args, msg);
         if (v === undefined) continue;
         if (result === undefined) result = v;
@@ -281,6 +295,22 @@ function mergeAt(b: ObjBuilder, k: Value, v: Value, loc: Location): void {
   }
   if (!(prev instanceof ObjBuilder) && equal(prev as Value, v)) return;
   throw conflict('object keys must be unique', loc);
+}
+
+const indexCache = new WeakMap<Def[], Map<string, Def[]>>();
+
+/** Definitions that can match a first argument: the indexed ones for its value plus the unindexed ones, in source order. */
+function candidates(index: Map<string, Def[]>, always: Def[], all: Def[], a0: Value): Def[] {
+  if (typeof a0 === 'object' && a0 !== null) return all;
+  const hit = index.get(keyOf(a0));
+  if (!hit) return always;
+  if (!always.length) return hit;
+  let byKey = indexCache.get(always);
+  if (!byKey) indexCache.set(always, (byKey = new Map()));
+  const k = keyOf(a0);
+  let merged = byKey.get(k);
+  if (!merged) byKey.set(k, (merged = all.filter((d) => hit.includes(d) || always.includes(d))));
+  return merged;
 }
 
 function insert(root: ObjBuilder, keys: Value[], v: Value, member: boolean, loc: Location): void {
