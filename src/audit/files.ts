@@ -2,6 +2,7 @@
 // Every metadata file is replaced atomically (write temp, fsync, rename, fsync dir) so a crash
 // leaves either the old or the new content, never half of one.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open as openAsync, rename as renameAsync } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const AUDIT_DIR = 'audit';
@@ -57,4 +58,23 @@ export function readJsonIfExists<T>(file: string): T | undefined {
     throw err;
   }
   return JSON.parse(text) as T;
+}
+
+/** writeFileAtomic without blocking the event loop (for files written while the daemon serves ops). */
+export async function writeFileAtomicAsync(file: string, text: string, dir: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fh = await openAsync(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await renameAsync(tmp, file);
+  const d = await openAsync(dir, 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }

@@ -3,12 +3,13 @@
 // N records or T seconds, and (optionally) the PostgreSQL sink fed from the durable spool.
 // Invariant: headSeq >= durableSeq >= confirmedSeq; only durable records are checkpointed or shipped.
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, writeSync, fdatasyncSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, write, fdatasync } from 'node:fs';
+import { promisify } from 'node:util';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { signCheckpoint, checkpointLine, type StoredCheckpoint } from './checkpoint.js';
 import { loadCheckpointFile } from './checkpoints-file.js';
-import { CHAIN_FILE, CHECKPOINTS_FILE, SINK_FILE, auditDirOf, readJsonIfExists, writeFileAtomic } from './files.js';
+import { CHAIN_FILE, CHECKPOINTS_FILE, SINK_FILE, auditDirOf, readJsonIfExists, writeFileAtomic, writeFileAtomicAsync } from './files.js';
 import { ZERO_HASH } from './hash.js';
 import { loadOrCreateKey, type SigningKey } from './keys.js';
 import { acquireWriterLock } from './lock.js';
@@ -78,6 +79,9 @@ interface ChainFile {
   created: string;
   format: string;
 }
+
+const writeAsync = promisify(write) as (fd: number, s: string) => Promise<unknown>;
+const fdatasyncAsync = promisify(fdatasync);
 
 const noopLogger: AuditLogger = { info() {}, warn() {}, error() {} };
 
@@ -379,9 +383,10 @@ class ChainLog implements AuditLog {
       this.key,
     );
     const stored: StoredCheckpoint = { ...c, frontier: this.frontier.toHex() };
-    // Small and rare: a synchronous write + fdatasync keeps checkpoint lines whole and ordered.
-    writeSync(this.cpFd, checkpointLine(stored) + '\n');
-    fdatasyncSync(this.cpFd);
+    // Off the event loop (an fsync can take milliseconds the FUSE ops should not wait for); the
+    // commit loop serialises checkpoint writes, and O_APPEND keeps each line whole.
+    await writeAsync(this.cpFd, checkpointLine(stored) + '\n');
+    await fdatasyncAsync(this.cpFd);
     this.lastCheckpointSeq = c.seq;
     this.lastCheckpointAt = Date.now();
     this.checkpointCount++;
@@ -415,11 +420,31 @@ class ChainLog implements AuditLog {
 
   private confirmed(seq: number): void {
     while (this.durableTimes.length && this.durableTimes[0]!.seq <= seq) this.durableTimes.shift();
-    writeFileAtomic(join(this.auditDir, SINK_FILE), JSON.stringify({ chain_id: this.chainId, confirmedSeq: seq }) + '\n', this.auditDir);
+    this.persistConfirmed(seq);
     if (this.opts.trim !== false) {
       const n = this.spool.trimThrough(Math.min(seq, this.lastCheckpointSeq));
       if (n) this.log.info({ segments: n, through: seq }, 'audit spool trimmed after PostgreSQL confirmed');
     }
+  }
+
+  private persisting = false;
+  private persistNext: number | null = null;
+
+  /** sink.json off the event loop; only the newest value matters, so writes coalesce. */
+  private persistConfirmed(seq: number): void {
+    if (this.persisting) {
+      this.persistNext = seq;
+      return;
+    }
+    this.persisting = true;
+    void writeFileAtomicAsync(join(this.auditDir, SINK_FILE), JSON.stringify({ chain_id: this.chainId, confirmedSeq: seq }) + '\n', this.auditDir)
+      .catch((err: Error) => this.log.warn({ err: err.message }, 'audit sink: cannot save sink.json (only costs a re-send after restart)'))
+      .finally(() => {
+        this.persisting = false;
+        const next = this.persistNext;
+        this.persistNext = null;
+        if (next !== null && !this.closed) this.persistConfirmed(next);
+      });
   }
 
   stats(): AuditStats {
@@ -468,7 +493,12 @@ class ChainLog implements AuditLog {
       this.closed = true;
       if (this.cpTimer) clearInterval(this.cpTimer);
       if (this.retryTimer) clearTimeout(this.retryTimer);
-      if (this.sink) await this.sink.stop(opts.drainMs ?? 2000);
+      if (this.sink) {
+        await this.sink.stop(opts.drainMs ?? 2000);
+        while (this.persisting) await new Promise((r) => setTimeout(r, 2));
+        const confirmed = this.sink.status().confirmedSeq;
+        if (confirmed >= 0) writeFileAtomic(join(this.auditDir, SINK_FILE), JSON.stringify({ chain_id: this.chainId, confirmedSeq: confirmed }) + '\n', this.auditDir);
+      }
       if (this.cpFd >= 0) closeSync(this.cpFd);
       this.cpFd = -1;
       this.spool.close();
