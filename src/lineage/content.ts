@@ -11,6 +11,9 @@ import type { Kv } from './kv.js';
 import type { EventRec, FpRec, NodeRec } from './records.js';
 import { SourceScanner } from './scanner.js';
 
+/** Bytes written after a recorded match before copyOf looks at the content again. */
+const REMATCH_BYTES = 256 * 1024;
+
 export interface ContentOptions {
   /** Bytes of each file fingerprinted. */
   limit: number;
@@ -30,6 +33,8 @@ export class Content {
   private readonly candidates = new Set<number>();
   /** dst → copy evidence already recorded, so repeated matches write nothing. */
   private readonly recorded = new Map<number, { src: number; similarity: number; copy: boolean }>();
+  /** The last qualifying match of a node still being written. */
+  private readonly last = new Map<number, CopyCandidate>();
 
   constructor(
     private readonly kv: Kv,
@@ -82,8 +87,15 @@ export class Content {
     return this.fps.bufferedBytes;
   }
 
-  /** Best match of a node now (chunks so far and the one still open); records it when it qualifies. */
+  /**
+   * Best match of a node now (chunks so far and the one still open); records it when it
+   * qualifies. Once a file is known to be a copy or partial copy, later calls answer from
+   * that until REMATCH_BYTES more have been written (the batch keeps chunking meanwhile):
+   * the decision the caller needs cannot get weaker, since inheritance only grows.
+   */
   match(n: NodeRec): CopyCandidate | undefined {
+    const known = this.last.get(n.id);
+    if (known !== undefined && this.fps.pendingOf(n.id) < REMATCH_BYTES) return known;
     if (this.fps.hasPending(n.id)) this.apply(this.fps.process(n.id, 'none'));
     const m = this.matcher.match(n, this.fps.current(n.id), this.fps.openChunk(n.id));
     if (m !== undefined) this.record(n, m);
@@ -101,6 +113,7 @@ export class Content {
       this.matcher.forget(id);
       if (m !== undefined) this.record(n, m);
       this.recorded.delete(id);
+      this.last.delete(id);
     }
     for (const id of this.dirty) {
       const cur = this.fps.current(id);
@@ -127,6 +140,7 @@ export class Content {
       if (u.removed.length > 0) {
         this.matcher.forget(u.node);
         this.recorded.delete(u.node);
+        this.last.delete(u.node);
       }
       if (this.fps.isOpen(u.node)) {
         this.dirty.add(u.node);
@@ -143,6 +157,7 @@ export class Content {
   private record(n: NodeRec, m: CopyCandidate): void {
     const d = copyDecision(m);
     if (d === undefined) return;
+    this.last.set(n.id, m);
     const prev = this.recorded.get(n.id);
     if (prev !== undefined && prev.src === m.node.id && (prev.copy || d === 'partial') && m.similarity - prev.similarity < 0.05) return;
     this.recorded.set(n.id, { src: m.node.id, similarity: m.similarity, copy: d === 'copy' });

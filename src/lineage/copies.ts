@@ -87,7 +87,7 @@ export class CopyMatcher {
   /** Other nodes holding a chunk; none when the chunk is boilerplate held by too many. */
   private holders(h: number, self: number): number[] {
     const out: number[] = [];
-    for (const { key } of this.kv.range('fp', K.prefixRange(h))) {
+    for (const key of this.kv.keys('fp', K.prefixRange(h))) {
       const other = (key as number[])[1]!;
       if (other === self) continue;
       if (out.length >= COMMON_CHUNK) return [];

@@ -78,6 +78,15 @@ export class Fingerprints {
     return this.pending.has(node);
   }
 
+  /** Bytes of a node waiting to be chunked. */
+  pendingOf(node: number): number {
+    const p = this.pending.get(node);
+    if (p === undefined) return 0;
+    let n = 0;
+    for (const s of p.segs) n += s.buf.length;
+    return n;
+  }
+
   /**
    * Chunks what is pending (for one node, or all). `close` says which streams then end,
    * their tail becoming a chunk: 'idle' those that received nothing in this call (the
