@@ -32,6 +32,9 @@ export interface PolicyBundle {
   /**
    * Synchronous decision. `data` is deep-merged under `data` for this call only.
    * Undefined → deny (`undefined-decision`); evaluation error → deny (`policy-error`).
+   * Precondition: `input` and `data` are JSON-shaped (bigint for integers beyond 2^53) and are
+   * not mutated after being passed; passing the same `data` object again while it is unchanged
+   * reuses its merged form and cached data-only rule values.
    */
   decide(input: unknown, data?: Record<string, unknown>): Decision;
   /**

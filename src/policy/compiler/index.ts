@@ -162,14 +162,26 @@ export function compile(modules: Module[], baseData: unknown = {}, builtins: Bui
     const i = strict ? 1 : 0;
     return (pair[i] ??= new Array(nodeCount));
   };
+  const merged = new WeakMap<object, Value>();
   const NONSTRICT: EvalOptions = { strict: false };
   const STRICT: EvalOptions = { strict: true };
   const context = (input: Value | undefined, extra?: Value, opts?: Partial<EvalOptions>): Ctx => {
     const o = opts === undefined ? NONSTRICT : opts.nowNs === undefined ? (opts.strict ? STRICT : NONSTRICT) : { strict: false, ...opts };
-    const d = extra === undefined ? data : mergeData(data, extra);
+    let d = data;
+    if (extra !== undefined) {
+      // Extra data (e.g. the daemon's exceptions) is merged once per distinct object: a caller
+      // that passes the same object while it is unchanged gets merged data and shared rule
+      // values from cache. Objects are treated as immutable once passed in.
+      const key = typeof extra === 'object' && extra !== null ? extra : null;
+      const hit = key ? merged.get(key) : undefined;
+      if (hit !== undefined) d = hit;
+      else {
+        d = mergeData(data, extra);
+        if (key) merged.set(key, d);
+      }
+    }
     const c = new Ctx(nodeCount, input, d, null, null, o);
-    // Extra data is merged afresh per call, so only the bundle's own data gets a shared cache.
-    if (extra === undefined) c.shared = sharedFor(d, o.strict) as typeof c.shared;
+    c.shared = sharedFor(d, o.strict) as typeof c.shared;
     return c;
   };
 
