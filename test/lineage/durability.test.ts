@@ -108,3 +108,25 @@ t.test('old events expire from the export log; the lineage itself stays', async 
   t.same(events, []);
   t.same(lin.impact('/governed/crm/a.csv').map((e) => e.path), ['/governed/workspace/r.txt']);
 });
+
+t.test('a reader opened before the writer stored new record shapes still decodes them', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, tree.file('crm/a.csv', 'a'), cls('PROPRIETARY', ['PII']));
+  await lin.flush();
+  const ro = await openLineage(join(dir, 'lineage'), { readOnly: true });
+  t.teardown(() => ro.close());
+  t.ok(ro.node('/governed/crm/a.csv'));
+  // New shapes: a node with inherited classification, links and the aggregate flag; an edge.
+  const r = tree.file('workspace/r.txt', 'r');
+  lin.recordWrite(p.pid!, r, 'create', META);
+  lin.markAggregate(r);
+  const { linkSync } = await import('node:fs');
+  linkSync(r.sourcePath, `${tree.src}/workspace/r2.txt`);
+  lin.recordWrite(p.pid!, tree.ref('workspace/r2.txt'), 'link', META);
+  await lin.flush();
+  const n = ro.node('/governed/workspace/r2.txt');
+  t.match(n, { path: '/governed/workspace/r.txt', aggregate: true, tier: 'INTERNAL', tags: ['DERIVED_FROM_PII'], links: ['/governed/workspace/r2.txt'] });
+  t.match(ro.upstream('/governed/workspace/r.txt').edges[0], { op: 'create', ops: ['create', 'link'], program: META.program });
+});
