@@ -16,7 +16,7 @@ import { spoolLines, verifyPostgres, verifySpool } from '../src/audit/sources.js
 import type { BenchRow, BenchScenario, BenchSection } from './types.js';
 
 const COMMAND = 'npm run build && node dist/bench/run.js audit';
-const N = Number(process.env.LACUNA_BENCH_AUDIT_RECORDS ?? 200_000);
+const N = Number(process.env.LACUNA_BENCH_AUDIT_RECORDS ?? 100_000);
 
 const EVENT: AuditEvent = {
   kind: 'decision', user: 'alice', uid: 1000, pid: 4242, program: '/usr/bin/cp', action: 'write',
@@ -143,7 +143,7 @@ async function ingestAndVerify(): Promise<BenchSection[]> {
   const db = await startPostgres();
   try {
     const stateDir = tmp('ingest');
-    const R = Math.min(N, 100_000);
+    const R = Math.min(N, 50_000);
     // Fill the spool with PostgreSQL absent, then measure the sink draining the backlog.
     const w = await openAudit({ stateDir, checkpointEvery: 5000 });
     for (let i = 0; i < R; i++) {
