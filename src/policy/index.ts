@@ -51,7 +51,12 @@ export interface LoadOptions {
   entrypoint?: string;
   /** `auto` (default) uses policy.wasm when the bundle has one, else the Rego engine. */
   engine?: 'rego' | 'wasm' | 'auto';
-  /** Raise builtin errors instead of making the expression undefined (OPA's strict-builtin-errors). */
+  /**
+   * Raise builtin errors instead of making the expression undefined (OPA's
+   * strict-builtin-errors). Default true here, unlike OPA: with it off, a builtin failing inside
+   * a deny rule silently removes the denial, i.e. fails open. A raised error denies instead
+   * (`policy-error`). Set false for OPA's exact behaviour.
+   */
   strictBuiltinErrors?: boolean;
 }
 
@@ -105,7 +110,7 @@ export async function loadPolicyBundle(path: string, opts: LoadOptions = {}): Pr
   }
 
   const policy = compileModules(contents.modules, contents.data);
-  const strict = opts.strictBuiltinErrors ?? false;
+  const strict = opts.strictBuiltinErrors ?? true;
   return {
     hash: contents.hash,
     source: path,

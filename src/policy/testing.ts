@@ -43,7 +43,7 @@ export function runPolicyTests(path: string, filter?: RegExp): TestResult[] {
     }
     const t0 = process.hrtime.bigint();
     try {
-      const v = policy.evalPath(n.path, undefined);
+      const v = policy.evalPath(n.path, undefined, undefined, { strict: true });
       const durationNs = Number(process.hrtime.bigint() - t0);
       if (v === true) results.push({ ...base, outcome: 'pass', durationNs });
       else results.push({ ...base, outcome: 'fail', message: v === undefined ? 'undefined' : `value ${JSON.stringify(v)}`, durationNs });

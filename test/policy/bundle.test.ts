@@ -96,3 +96,16 @@ t.test('a custom entrypoint and a boolean decision', async (t) => {
 t.test('a missing path is a bundle_error', async (t) => {
   await t.rejects(loadPolicyBundle('/nonexistent/lacuna-policies'), { code: 'bundle_error' });
 });
+
+t.test('a builtin error inside a deny rule denies (fail closed) rather than silently allowing', async (t) => {
+  const src = 'package lacuna\nimport rego.v1\ndefault decision := {"allow": true, "policy_id": "ok"}\ndecision := {"allow": false, "policy_id": "too-big"} if to_number(input.size) > 100\n';
+  const strict = await loadPolicyBundle(dir(t, { 'p.rego': src }));
+  const d = strict.decide({ size: 'not a number' });
+  t.equal(d.allow, false);
+  t.equal(d.policy_id, 'policy-error');
+  t.match(d.reasoning, /to_number/);
+  t.equal(strict.decide({ size: '7' }).allow, true);
+  // OPA's default (non-strict) makes the failing expression undefined: the denial disappears.
+  const opa = await loadPolicyBundle(dir(t, { 'p.rego': src }), { strictBuiltinErrors: false });
+  t.equal(opa.decide({ size: 'not a number' }).allow, true);
+});
