@@ -18,12 +18,12 @@ export function register(t: BuiltinTable): void {
   def(t, 'bits.negate', 1, ([a]) => normBig(~bi(a!, 1)));
   def(t, 'bits.lsh', 2, ([a, b]) => {
     const s = bi(b!, 2);
-    if (s < 0n) throw new BuiltinError('operand 2 must be unsigned integer number but got negative integer', true);
+    if (s < 0n) throw new BuiltinError('operand 2 must be an unsigned integer number but got a negative integer', true);
     return normBig(bi(a!, 1) << s);
   });
   def(t, 'bits.rsh', 2, ([a, b]) => {
     const s = bi(b!, 2);
-    if (s < 0n) throw new BuiltinError('operand 2 must be unsigned integer number but got negative integer', true);
+    if (s < 0n) throw new BuiltinError('operand 2 must be an unsigned integer number but got a negative integer', true);
     return normBig(bi(a!, 1) >> s);
   });
 }

@@ -114,7 +114,7 @@ function items(v: Value, pos: number): Array<[Value, string]> {
 function pick(x: Value, pos: number): string {
   if (typeof x === 'string') return x;
   if (Array.isArray(x) && typeof x[0] === 'string') return x[0];
-  throw typeErr(pos, 'string', x);
+  throw new BuiltinError(`operand ${pos}: element must be string or non-empty array`);
 }
 
 export function register(t: BuiltinTable): void {
