@@ -119,14 +119,14 @@ const writes: BenchScenario = async () => {
   try {
     // Batched: the store's own path (node upserts, edges, inheritance, event log).
     const lin = await openLineage(join(dir, 'batched'), { identify: synthetic, scanReads: false });
-    const n = Math.min(NODES, 20_000);
+    const n = Math.min(NODES, 5_000);
     const built = await buildGraph(lin, n);
     await lin.close();
     const batchedRate = built.events / (built.ms / 1000);
 
     // Baseline: the same three records per event, one LMDB transaction (and sync) per event.
     const env = open({ path: join(dir, 'per-event.mdb') });
-    const m = 1000;
+    const m = 500;
     const t0 = performance.now();
     for (let i = 0; i < m; i++) {
       await env.transaction(() => {
