@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { compileModules, loadPolicyBundle } from '../src/policy/index.js';
 import { loadWasm } from '../src/policy/wasm.js';
 import { fromJS } from '../src/policy/value.js';
-import type { BenchRow, BenchScenario, BenchSection } from './types.js';
+import type { BenchRow, BenchScenario } from './types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
@@ -157,4 +157,3 @@ const wasmVsRego: BenchScenario = async () => {
 
 export const scenarios: BenchScenario[] = [decisionLatency, wasmVsRego];
 
-export type { BenchSection };
