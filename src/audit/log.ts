@@ -184,7 +184,7 @@ class ChainLog implements AuditLog {
     }
     await this.rebuildFrontier(last);
     this.cpFd = openSync(cpFile, 'a', 0o640);
-    if (opts_postgres(this.opts)) {
+    if (hasPostgres(this.opts)) {
       const sinkState = readJsonIfExists<{ chain_id: string; confirmedSeq: number }>(join(this.auditDir, SINK_FILE));
       this.sink = new PostgresSink({
         connectionString: this.opts.postgres!,
@@ -507,6 +507,6 @@ class ChainLog implements AuditLog {
   }
 }
 
-function opts_postgres(o: OpenAuditOptions): boolean {
+function hasPostgres(o: OpenAuditOptions): boolean {
   return typeof o.postgres === 'string' && o.postgres.length > 0;
 }

@@ -4,7 +4,7 @@
 // open() recovers a torn tail left by a crash (kept in quarantine and reported), and refuses a
 // complete-but-invalid last line, which no crash produces.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, write, writeFileSync } from 'node:fs';
 import { open as openAsync, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ANCHOR_FILE, QUARANTINE_DIR, SEGMENTS_DIR, fsyncDir, readJsonIfExists, segmentFirstSeq, segmentName, writeFileAtomic } from './files.js';
@@ -259,17 +259,11 @@ export class Spool {
 }
 
 function writeAt(fd: number, buf: Buffer, off: number, pos: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    import('node:fs').then(({ write }) =>
-      write(fd, buf, off, buf.length - off, pos, (err, n) => (err ? reject(err) : resolve(n))),
-    );
-  });
+  return new Promise((resolve, reject) => write(fd, buf, off, buf.length - off, pos, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 function datasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    import('node:fs').then(({ fdatasync }) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-  });
+  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 function readFirstLine(file: string): string | null {

@@ -1,16 +1,14 @@
-// `lacuna-fs audit verify|query|report|pubkey`: offline commands over the audit evidence, read
+// `lacuna-fs audit verify|query|report|prove|check-proof|pubkey`: offline commands over the audit evidence, read
 // straight from the spool under the state dir or from PostgreSQL (`--source postgres`). No daemon
 // is needed; verify exits 0 only when every chain is intact and 1 when a break is found.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { readPublicKey } from '../../audit/keys.js';
-import { compileFilter, queryPostgres, querySpool, type RecordFilter } from '../../audit/query.js';
-import { ReportBuilder, describeMismatch, renderCsv, renderMarkdown, summarizeVerification } from '../../audit/report.js';
-import { compareCopies, pinnedKey, proofMaterial, verifyPostgres, verifySpool, type CopiesReport, type KeySpec, type VerifyReport } from '../../audit/sources.js';
-import { existsSync } from 'node:fs';
-import { ProofError, checkProof, proveConsistency, proveInclusion, type ConsistencyProofDoc, type InclusionProofDoc } from '../../audit/proofs.js';
-import type { AuditRecord } from '../../audit/types.js';
+import {
+  ProofError, ReportBuilder, checkProof, compareCopies, compileFilter, describeMismatch, pinnedKey, proofMaterial, proveConsistency,
+  proveInclusion, queryPostgres, querySpool, readPublicKey, renderCsv, renderMarkdown, summarizeVerification, verifyPostgres, verifySpool,
+  type AuditRecord, type ConsistencyProofDoc, type CopiesReport, type InclusionProofDoc, type KeySpec, type RecordFilter, type VerifyReport,
+} from '../../audit/index.js';
 import { configOption, loadCliConfig } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 
