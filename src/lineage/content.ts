@@ -56,7 +56,6 @@ export class Content {
           const rec = this.stored(id);
           if (rec !== undefined) kv.put('fpNodes', K.fpNodeKey(id), { ...rec, size, mtimeMs });
         },
-        current: () => undefined,
       },
       opts.limit,
     );

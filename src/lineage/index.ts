@@ -2,11 +2,12 @@
 // content; classification is inherited along the graph; everything persists in LMDB
 // under <stateDir>/lineage. This file is the area's whole public surface.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as K from './keys.js';
 import { DATA_FILE, Kv } from './kv.js';
 import { checkStore, type CheckResult } from './check.js';
+import { takeWriterLock } from './lock.js';
 import { Lineage, LineageError } from './store.js';
 import type { LineageStore, OpenOptions } from './types.js';
 
@@ -38,13 +39,27 @@ export { DERIVED_PREFIX, AGGREGATE_CEILING } from './inherit.js';
 /**
  * Opens (creating unless readOnly) the lineage store in `dir`. Several processes may
  * hold it open: one writer (the daemon) and any number of readOnly readers (the CLI).
- * Throws LineageError 'no_store' (readOnly and nothing there) or 'schema_mismatch'.
+ * Throws LineageError 'no_store' (readOnly and nothing there), 'locked' (another live
+ * process is the writer) or 'schema_mismatch'.
  */
 export async function openLineage(dir: string, opts: OpenOptions = {}): Promise<LineageStore> {
   if (opts.readOnly && !existsSync(join(dir, DATA_FILE))) {
     throw new LineageError('no_store', `no lineage store at ${dir}`);
   }
-  const kv = new Kv(dir, { readOnly: opts.readOnly });
+  let release: (() => void) | undefined;
+  if (!opts.readOnly) {
+    mkdirSync(dir, { recursive: true });
+    const lock = takeWriterLock(dir);
+    if ('heldBy' in lock) throw new LineageError('locked', `lineage store ${dir} is open for writing by process ${lock.heldBy}`);
+    release = lock.release;
+  }
+  let kv: Kv;
+  try {
+    kv = new Kv(dir, { readOnly: opts.readOnly, onClose: release });
+  } catch (e) {
+    release?.();
+    throw e;
+  }
   const schema = kv.get('meta', K.metaKey.schema) as number | undefined;
   if (schema === undefined && !kv.readOnly) {
     kv.put('meta', K.metaKey.schema, K.SCHEMA_VERSION);

@@ -50,6 +50,8 @@ class Pending {
 
 export interface KvOptions {
   readOnly?: boolean;
+  /** Called once the environment is closed (releases the writer lock). */
+  onClose?: () => void;
 }
 
 export class Kv {
@@ -63,9 +65,11 @@ export class Kv {
   private pendingCount = 0;
   readonly dir: string;
   readonly readOnly: boolean;
+  private readonly onClose: (() => void) | undefined;
 
   constructor(dir: string, opts: KvOptions = {}) {
     this.dir = dir;
+    this.onClose = opts.onClose;
     this.readOnly = opts.readOnly === true;
     if (!this.readOnly) mkdirSync(dir, { recursive: true });
     this.root = open({
@@ -197,8 +201,12 @@ export class Kv {
   }
 
   async close(): Promise<void> {
-    if (!this.readOnly) await this.commit();
-    await this.root.close();
+    try {
+      if (!this.readOnly) await this.commit();
+      await this.root.close();
+    } finally {
+      this.onClose?.();
+    }
   }
 }
 

@@ -16,8 +16,6 @@ export interface ScanSink {
   feed(node: number, offset: number, buf: Buffer): void;
   /** The whole file (up to the limit) was fed. */
   done(node: number, size: number, mtimeMs: number): void;
-  /** The node's fingerprint is current without a scan. */
-  current(node: number): void;
 }
 
 export class SourceScanner {
@@ -71,10 +69,9 @@ export class SourceScanner {
     const st = await stat(path);
     if (!st.isFile()) return;
     const have = this.sink.stamp(node);
-    if (have !== undefined && (have.mtimeMs === undefined ? have.bytes === Math.min(st.size, this.limit) : have.mtimeMs === st.mtimeMs && have.size === st.size)) {
-      this.sink.current(node);
-      return;
-    }
+    // Current already: taken from this very file (same size and mtime), or, for a file
+    // fingerprinted from its writes, as many bytes as the file now holds.
+    if (have !== undefined && (have.mtimeMs === undefined ? have.bytes === Math.min(st.size, this.limit) : have.mtimeMs === st.mtimeMs && have.size === st.size)) return;
     const fh = await open(path, 'r');
     try {
       const end = Math.min(st.size, this.limit);

@@ -41,7 +41,7 @@ function isDirectory(p: string): boolean {
 }
 
 /** Stable error codes callers (the CLI) branch on. */
-export type LineageErrorCode = 'not_found' | 'read_only' | 'closed' | 'schema_mismatch' | 'no_store';
+export type LineageErrorCode = 'not_found' | 'read_only' | 'closed' | 'schema_mismatch' | 'no_store' | 'locked';
 
 export class LineageError extends Error {
   constructor(

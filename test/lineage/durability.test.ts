@@ -130,3 +130,24 @@ t.test('a reader opened before the writer stored new record shapes still decodes
   t.match(n, { path: '/governed/workspace/r.txt', aggregate: true, tier: 'INTERNAL', tags: ['DERIVED_FROM_PII'], links: ['/governed/workspace/r2.txt'] });
   t.match(ro.upstream('/governed/workspace/r.txt').edges[0], { op: 'create', ops: ['create', 'link'], program: META.program });
 });
+
+t.test('a second writer is refused while the first lives; a dead writer\'s lock is taken over', async (t) => {
+  const dir = tempDir(t);
+  const first = await openLineage(join(dir, 'lineage'));
+  await t.rejects(openLineage(join(dir, 'lineage')), { code: 'locked' });
+  const ro = await openLineage(join(dir, 'lineage'), { readOnly: true }); // readers are welcome
+  await ro.close();
+  await first.close();
+  const second = await openLineage(join(dir, 'lineage'));
+  await second.close();
+  // A writer killed with -9 leaves its lock behind; the next writer takes it.
+  const { writeFileSync } = await import('node:fs');
+  const p = sleeper(t);
+  const { processIdentity } = await import('../../src/lineage/index.js');
+  writeFileSync(join(dir, 'lineage', 'writer.lock'), `${p.pid} ${processIdentity(p.pid!)!.startTime}\n`);
+  await t.rejects(openLineage(join(dir, 'lineage')), { code: 'locked' }, 'held by a live process');
+  p.kill('SIGKILL');
+  await exited(p);
+  const third = await openLineage(join(dir, 'lineage'));
+  await third.close();
+});
