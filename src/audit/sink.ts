@@ -214,7 +214,9 @@ export class PostgresSink {
 
   private async insert(lines: CursorLine[]): Promise<void> {
     const cols: unknown[][] = Array.from({ length: 19 }, () => []);
-    for (const l of lines) {
+    for (let n = 0; n < lines.length; n++) {
+      const l = lines[n]!;
+      if (n % 512 === 511) await new Promise((r) => setImmediate(r)); // keep the event loop responsive
       const d = deriveColumns(l.record);
       const row = [l.seq, l.record.hash, l.record.prev_hash, l.line, d.kind, d.time, d.host, d.user, d.uid, d.pid, d.program, d.action,
         d.decision, d.tier, d.tags && arrayLiteral(d.tags), d.policy_id, d.bundle_hash, d.paths && arrayLiteral(d.paths), d.zones && arrayLiteral(d.zones)];

@@ -339,6 +339,9 @@ export class SpoolCursor {
           }
           out.push({ seq: record.seq, line, record });
           this.nextSeq = record.seq + 1;
+          // Parsing a whole batch in one go would hold the event loop (and FUSE answers) for
+          // milliseconds while a backlog drains; let other work in every 256 records.
+          if (out.length % 256 === 0) await new Promise((r) => setImmediate(r));
         }
         pos = nl + 1;
       }
