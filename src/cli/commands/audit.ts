@@ -141,17 +141,17 @@ export function register(program: Command): void {
     .command('audit')
     .summary('verify, search and report on the tamper-evident audit trail')
     .description(
-      'The audit trail is a hash chain of canonical (RFC 8785) records with Ed25519-signed checkpoints,\n' +
-        'kept in a local spool under <stateDir>/audit/ and streamed to PostgreSQL. These commands read\n' +
+      'The audit trail is a hash chain of canonical (RFC 8785) records with Ed25519-signed checkpoints, ' +
+        'kept in a local spool under <stateDir>/audit/ and streamed to PostgreSQL. These commands read ' +
         'either copy directly; no daemon is needed. See docs/AUDIT.md.',
     );
 
   sourceOptions(audit.command('verify'), true)
     .summary('recompute every hash, link, Merkle root and checkpoint signature')
     .description(
-      'Recompute every record hash and link, check every signed checkpoint (so a truncated tail is\n' +
-        'found), and name the first broken record and the kind of break (hash_mismatch, link_broken,\n' +
-        'gap, reordered, duplicate, truncated_tail, checkpoint_mismatch, bad_signature, …).\n' +
+      'Recompute every record hash and link, check every signed checkpoint (so a truncated tail is ' +
+        'found), and name the first broken record and the kind of break (hash_mismatch, link_broken, ' +
+        'gap, reordered, duplicate, truncated_tail, checkpoint_mismatch, bad_signature, …).\n\n' +
         'Exit status: 0 intact, 1 a break was found (or the evidence cannot be read), 2 bad usage.',
     )
     .option('--from <seq>', 'start at this seq (its link to the previous record is not checked)')
@@ -200,9 +200,9 @@ export function register(program: Command): void {
   sourceOptions(audit.command('report'))
     .summary('compliance report: decisions by tier, zone, user, policy; denials; exceptions; chain verification')
     .description(
-      'A report an auditor can read as it is: chain verification and checkpoints first, then decisions\n' +
-        'by tier, zone, user and policy, every denial with its reason, monitor-mode would-have-denied,\n' +
-        'exceptions with approver and expiry, policy/mount/daemon events and crash recoveries.\n' +
+      'A report an auditor can read as it is: chain verification and checkpoints first, then decisions ' +
+        'by tier, zone, user and policy, every denial with its reason, monitor-mode would-have-denied, ' +
+        'exceptions with approver and expiry, policy/mount/daemon events and crash recoveries. ' +
         'The chain is always verified in full; --since/--until select the records summarised.',
     )
     .option('--since <time>', 'window start (ISO 8601, inclusive)')
@@ -231,9 +231,9 @@ export function register(program: Command): void {
   sourceOptions(audit.command('prove'))
     .summary('RFC 9162 Merkle proofs: a record is in a signed checkpoint, or an old checkpoint is a prefix of a new one')
     .description(
-      'Print a self-contained proof (JSON) that record --seq is included in the tree a signed checkpoint\n' +
-        'vouches for (the first checkpoint at or after it, or --checkpoint SEQ), or with --consistency OLD:NEW\n' +
-        'that the tree of checkpoint OLD is a prefix of the tree of checkpoint NEW. Needs the records from\n' +
+      'Print a self-contained proof (JSON) that record --seq is included in the tree a signed checkpoint ' +
+        'vouches for (the first checkpoint at or after it, or --checkpoint SEQ), or with --consistency OLD:NEW ' +
+        'that the tree of checkpoint OLD is a prefix of the tree of checkpoint NEW. Needs the records from ' +
         'genesis (use --source postgres once the spool is trimmed). Check one with `audit check-proof`.',
     )
     .option('--seq <n>', 'the record to prove')
@@ -295,7 +295,7 @@ export function register(program: Command): void {
 
   configOption(audit.command('pubkey'))
     .summary('print the public key that verifies this host\'s checkpoints')
-    .description('Print the Ed25519 public key (PEM) of the audit signing key in <stateDir>/audit/. Keep a copy\nsomewhere the host cannot write and pass it to `audit verify --pubkey`.')
+    .description('Print the Ed25519 public key (PEM) of the audit signing key in <stateDir>/audit/. Keep a copy somewhere the host cannot write and pass it to `audit verify --pubkey`.')
     .option('--state-dir <dir>', 'daemon state directory (default: stateDir from the config)')
     .option('--json', 'print {key_id, public_key}')
     .action((o: { config?: string; stateDir?: string; json?: boolean }) => {
