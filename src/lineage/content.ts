@@ -14,6 +14,14 @@ import { SourceScanner } from './scanner.js';
 /** Bytes written after a recorded match before copyOf looks at the content again. */
 const REMATCH_BYTES = 256 * 1024;
 
+export interface Writer {
+  program: string;
+  user: string;
+  uid: number;
+  pid: number;
+  run: string;
+}
+
 export interface ContentOptions {
   /** Bytes of each file fingerprinted. */
   limit: number;
@@ -40,6 +48,8 @@ export class Content {
     private readonly kv: Kv,
     private readonly graph: Graph,
     private readonly event: (e: EventRec) => void,
+    /** Who last wrote a file (names the writer of a copy), if known. */
+    private readonly writerOf: (node: number) => Writer | undefined,
     private readonly opts: ContentOptions,
   ) {
     this.fps = new Fingerprints(opts.limit, (id) => this.stored(id), () => this.apply(this.fps.process(undefined, 'none')));
@@ -161,9 +171,13 @@ export class Content {
     if (prev !== undefined && prev.src === m.node.id && (prev.copy || d === 'partial') && m.similarity - prev.similarity < 0.05) return;
     this.recorded.set(n.id, { src: m.node.id, similarity: m.similarity, copy: d === 'copy' });
     const time = Date.now();
-    const fresh = this.graph.edge(m.node.id, n.id, { op: 'copy', program: '', user: '', uid: -1, pid: 0, run: '', time, similarity: m.similarity });
+    // The writer, when known, is who made the copy (a process that never read the source
+    // through a mount: that is why content had to tell).
+    const w = this.writerOf(n.id) ?? { program: '', user: '', uid: -1, pid: 0, run: '' };
+    const who = { program: w.program, user: w.user, uid: w.uid, pid: w.pid, run: w.run };
+    const fresh = this.graph.edge(m.node.id, n.id, { op: 'copy', ...who, time, similarity: m.similarity });
     if (d === 'copy') this.graph.setCopy(n, { src: m.node.id, similarity: m.similarity, coverage: m.coverage });
     else this.graph.inherit(n, this.graph.eff(m.node), [m.node.id]);
-    if (fresh) this.event({ kind: 'write', time, op: 'copy', run: '', pid: 0, program: '', user: '', uid: -1, dst: n.id, srcs: [m.node.id], similarity: m.similarity });
+    if (fresh) this.event({ kind: 'write', time, op: 'copy', ...who, dst: n.id, srcs: [m.node.id], similarity: m.similarity });
   }
 }

@@ -11,7 +11,7 @@ import { Graph } from './graph.js';
 import { combine, sameCls } from './inherit.js';
 import * as K from './keys.js';
 import { Kv } from './kv.js';
-import { bootId } from './proc.js';
+import { bootId, procStat } from './proc.js';
 import { downstreamGraph, impactOf, toPublicNode, upstreamGraph } from './query.js';
 import { exportEvents } from './openlineage.js';
 import type { ClsRec, EventRec, NodeRec, ProcRec, RunRec } from './records.js';
@@ -31,6 +31,12 @@ import type {
   Taint,
   WriteOp,
 } from './types.js';
+
+interface Writer extends ProcessMeta {
+  pid: number;
+  startTime: string;
+  run: string;
+}
 
 function isDirectory(p: string): boolean {
   try {
@@ -61,6 +67,10 @@ export class Lineage implements LineageStore {
   /** Per run: (dest, op) → taint version last turned into edges; repeats are skipped. */
   private readonly written = new Map<string, Map<string, number>>();
   private readonly runsSeen = new Set<string>();
+  /** Runs with lineage whose end is still to be recorded (tainted or not). */
+  private readonly openRuns = new Map<string, { pid: number; startTime: string }>();
+  /** Last process that wrote each file, to name the writer of a copy found by content. */
+  private readonly writers = new Map<number, Writer>();
   private nextEvent: number;
   private batchTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
@@ -75,10 +85,17 @@ export class Lineage implements LineageStore {
     this.retentionMs = (opts.eventRetentionDays ?? 365) * 86_400_000;
     this.graph = new Graph(kv, Date.now);
     this.taint = new TaintTracker((id) => this.describe(id), opts.identityTtlMs ?? 250, opts.identify);
-    this.content = new Content(kv, this.graph, (e) => this.event(e), {
-      limit: opts.fingerprintBytes ?? 64 * 1024 * 1024,
-      scanReads: opts.scanReads !== false,
-    });
+    this.content = new Content(
+      kv,
+      this.graph,
+      (e) => this.event(e),
+      (id) => {
+        const w = this.writers.get(id);
+        if (w !== undefined) this.noteRun(w.pid, w.startTime, w.program, w);
+        return w;
+      },
+      { limit: opts.fingerprintBytes ?? 64 * 1024 * 1024, scanReads: opts.scanReads !== false },
+    );
     this.nextEvent = (kv.get('meta', K.metaKey.nextEvent) as number | undefined) ?? 1;
     if (!kv.readOnly) {
       this.restoreTaint();
@@ -115,9 +132,14 @@ export class Lineage implements LineageStore {
     const n = this.graph.resolve(dest, op === 'create');
     const st = this.taint.identify(pid);
     if (st === undefined) return;
+    const run = K.runKeyOf(st.pid, st.startTime);
+    const w = this.writers.get(n.id);
+    if (w === undefined || w.run !== run) {
+      if (this.writers.size >= 100_000) this.writers.clear(); // bounded: only names copies
+      this.writers.set(n.id, { ...meta, pid: st.pid, startTime: st.startTime, run });
+    }
     const t = this.taint.taintOf(pid);
     if (t.sources.length === 0) return;
-    const run = K.runKeyOf(st.pid, st.startTime);
     let seen = this.written.get(run);
     if (seen === undefined) this.written.set(run, (seen = new Map()));
     const dk = `${n.id}:${op}`;
@@ -377,11 +399,19 @@ export class Lineage implements LineageStore {
     if (this.closed) return;
     if (this.retentionMs > 0) this.expireEvents();
     this.closeRuns(this.taint.prune());
+    // Writers that were never tainted (a copy found by content) end without taint to expire.
+    const gone: Array<{ run: string }> = [];
+    for (const [run, r] of this.openRuns) {
+      if (this.taint.procs.has(run)) continue;
+      if (procStat(r.pid, true)?.startTime !== r.startTime) gone.push({ run });
+    }
+    this.closeRuns(gone);
   }
 
-  private closeRuns(ended: ProcTaint[]): void {
+  private closeRuns(ended: Array<{ run: string }>): void {
     const t = Date.now();
     for (const p of ended) {
+      this.openRuns.delete(p.run);
       this.written.delete(p.run);
       this.runsSeen.delete(p.run);
       const r = this.kv.get('runs', K.runKey(p.run)) as RunRec | undefined;
@@ -397,6 +427,7 @@ export class Lineage implements LineageStore {
     const run = K.runKeyOf(pid, startTime);
     if (meta === undefined || this.runsSeen.has(run)) return;
     this.runsSeen.add(run);
+    this.openRuns.set(run, { pid, startTime });
     if (this.kv.get('runs', K.runKey(run)) !== undefined) return;
     const rec: RunRec = { run, pid, startTime, program, user: meta.user, uid: meta.uid, first: Date.now() };
     this.kv.put('runs', K.runKey(run), rec);

@@ -121,3 +121,32 @@ t.test('the validator used above does reject malformed events and facets', async
   t.notOk(event({ eventTime: 'now', producer: 'x', schemaURL: 'y', run: { runId: 'not-a-uuid' }, job: { namespace: 'n', name: 'j' } }));
   t.not(facet({ _schemaURL: 'https://lacuna-fs.dev/spec/facets/1-0-0/LacunaClassificationDatasetFacet.json#/$defs/LacunaClassificationDatasetFacet', _producer: 'https://x', tier: 'SECRET', tags: [] } as never).length, 0);
 });
+
+t.test('a copy made by a process that never read through a mount is exported as that process\'s run', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0, pruneMs: 20 });
+  const tree = new Tree(dir);
+  const text = 'id,email\n' + Array.from({ length: 500 }, (_, i) => `${i},u${i}@example.com`).join('\n');
+  const a = tree.file('crm/a.csv', text);
+  const reader = sleeper(t);
+  lin.recordRead(reader.pid!, a, cls('PROPRIETARY', ['PII']));
+  await lin.flush();
+  const cp = sleeper(t); // stands for `cp`, fed from a pipe: it read nothing through the mount
+  const c = tree.file('export/c.csv', text, 'export');
+  lin.recordWrite(cp.pid!, c, 'create', { program: '/bin/cp', uid: 1000, user: 'ana' });
+  lin.observeContent(c, 0, Buffer.from(text), 'write');
+  await lin.flush();
+  t.match(lin.upstream('/governed/export/c.csv').edges[0], { op: 'copy', program: '/bin/cp', user: 'ana', pid: cp.pid });
+  cp.kill('SIGKILL');
+  await exited(cp);
+  await new Promise((r) => setTimeout(r, 100));
+  const events: Array<Record<string, any>> = [];
+  for await (const e of lin.exportOpenLineage()) events.push(e as Record<string, any>);
+  const { event } = validator();
+  for (const e of events) t.ok(event(e), JSON.stringify(event.errors));
+  t.same(events.map((e) => [e.eventType, e.job.name]), [
+    ['START', '/bin/cp'],
+    ['COMPLETE', '/bin/cp'],
+  ]);
+  t.equal(events[0]!.inputs[0].name, '/governed/crm/a.csv');
+  t.equal(events[1]!.run.runId, events[0]!.run.runId);
+});
