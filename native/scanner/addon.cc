@@ -1,4 +1,5 @@
-// Module registration and the synchronous entry points: compileRules, scanSync, createStream.
+// Module registration and the synchronous entry points: compileRules, scanSync, locateSync,
+// createStream.
 // Kept thin: argument checks at the boundary (TypeError), conversions, then scanner.h.
 #include "bindings.h"
 
@@ -67,6 +68,9 @@ bool ReadSpec(Napi::Env env, Napi::Value v, size_t index, RuleSpec* out) {
   Napi::Value val = o.Get("validator");
   if (val.IsString()) out->validator = val.As<Napi::String>().Utf8Value();
   else if (!val.IsUndefined() && !val.IsNull()) return type_error("validator must be a string");
+  Napi::Value ty = o.Get("type"), cat = o.Get("category");
+  out->type = ty.IsString() ? ty.As<Napi::String>().Utf8Value() : out->id;
+  if (cat.IsString()) out->category = cat.As<Napi::String>().Utf8Value();
   Napi::Value g = o.Get("group");
   if (g.IsNumber()) out->group = g.As<Napi::Number>().Int32Value();
   Napi::Value me = o.Get("minEntropy");
@@ -136,6 +140,45 @@ Napi::Value ScanSync(const Napi::CallbackInfo& info) {
     return env.Null();
   }
   return HitsToJs(env, *rs->rules, hits);
+}
+
+// locateSync(set, buf, {binary?}) → [{rule, id, type, category, start, end}] byte offsets of
+// every validated value; same size limit as scanSync.
+Napi::Value LocateSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  JsRuleSet* rs = JsRuleSet::From(info[0]);
+  if (!rs) return env.Null();
+  if (info.Length() < 2 || !info[1].IsBuffer()) {
+    Napi::TypeError::New(env, "locateSync(set, buf): buf must be a Buffer").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  Napi::Buffer<char> buf = info[1].As<Napi::Buffer<char>>();
+  if (buf.Length() > kSyncMaxBytes) {
+    CodedError(env, "input_too_large", "locateSync takes at most " + std::to_string(kSyncMaxBytes) + " bytes")
+        .ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  std::vector<Match> matches;
+  ScanStatus st = StreamScanner::Locate(rs->rules, buf.Data(), buf.Length(), ReadScanOptions(info, 2).binary, &matches);
+  if (st != ScanStatus::kOk) {
+    CodedError(env, ScanStatusCode(st), std::string("locate failed: ") + ScanStatusCode(st)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  const RuleSet& rules = *rs->rules;
+  Napi::Array out = Napi::Array::New(env, matches.size());
+  for (uint32_t i = 0; i < matches.size(); ++i) {
+    const Match& m = matches[i];
+    const RuleSpec& spec = rules.spec(m.rule);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("rule", Napi::Number::New(env, m.rule));
+    o.Set("id", Napi::String::New(env, spec.id));
+    o.Set("type", Napi::String::New(env, spec.type));
+    o.Set("category", Napi::String::New(env, spec.category));
+    o.Set("start", Napi::Number::New(env, static_cast<double>(m.begin)));
+    o.Set("end", Napi::Number::New(env, static_cast<double>(m.end)));
+    out.Set(i, o);
+  }
+  return out;
 }
 
 Napi::Value CreateStream(const Napi::CallbackInfo& info) {
@@ -249,6 +292,7 @@ static Napi::Object InitScanner(Napi::Env env, Napi::Object exports) {
   exports.Set("compileRules", Napi::Function::New(env, CompileRules, "compileRules"));
   exports.Set("scanSync", Napi::Function::New(env, ScanSync, "scanSync"));
   exports.Set("scan", Napi::Function::New(env, ScanAsync, "scan"));
+  exports.Set("locateSync", Napi::Function::New(env, LocateSync, "locateSync"));
   exports.Set("createStream", Napi::Function::New(env, CreateStream, "createStream"));
   exports.Set("syncMaxBytes", Napi::Number::New(env, static_cast<double>(kSyncMaxBytes)));
   return exports;

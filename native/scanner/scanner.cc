@@ -204,7 +204,27 @@ ScanStatus StreamScanner::ScanBuffer(std::shared_ptr<const RuleSet> rules, const
   return st;
 }
 
+ScanStatus StreamScanner::Locate(std::shared_ptr<const RuleSet> rules, const char* data, size_t n, bool binary,
+                                 std::vector<Match>* out) {
+  ScanOptions opts;
+  opts.binary = binary;
+  StreamScanner s(std::move(rules), opts);
+  if (!s.rules_) return ScanStatus::kNotCompiled;
+  out->clear();
+  s.sink_ = out;
+  // Binary input is matched as printable runs; the copy is byte-for-byte, so offsets hold.
+  std::string printable;
+  if (binary) ToPrintable(data, n, &printable);
+  s.bytes_scanned_ = n;
+  ScanStatus st = binary ? s.Process(printable.data(), n, 0, true) : s.Process(data, n, 0, true);
+  std::sort(out->begin(), out->end(), [](const Match& a, const Match& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.rule < b.rule;
+  });
+  return st;
+}
+
 ScanStatus StreamScanner::Process(const char* p, size_t n, uint64_t abs, bool final) {
+  window_abs_ = abs;
   uint64_t accept_to = final ? abs + n : abs + n - kMaxMatch;
   std::vector<int> fired;
   RE2::Set::ErrorInfo ei;
@@ -225,7 +245,8 @@ ScanStatus StreamScanner::Process(const char* p, size_t n, uint64_t abs, bool fi
   // Measured (bench/scanner.ts, docs/CLASSIFICATION.md): counting everything, one alternation
   // pass beats a pass per fired rule by ~1.4x on dense data; with a candidate cap, per-rule
   // passes win by ~2x (dense rules stop early, and each small DFA restarts cheaper).
-  if (cap == 0 && fired.size() >= 2 && rules_->any_) {
+  // Locate wants every match of every rule, including overlapping ones: per-rule passes only.
+  if (cap == 0 && fired.size() >= 2 && rules_->any_ && !sink_) {
     // Phase 2 in one pass: the alternation finds the leftmost match of any rule; the first
     // fired rule (in table order) that matches there, anchored, is the one the alternation
     // chose. A match of another rule overlapping it is not counted; a fired rule the pass
@@ -308,11 +329,15 @@ void StreamScanner::Consider(size_t idx, const char* p, size_t n, size_t mb, siz
   }
   ValidatorParams vp = params_;
   vp.min_entropy = r.spec.min_entropy;
-  bool ok = Validate(r.validator, c, vp);
+  size_t accepted_end = c.value_end;
+  bool ok = Validate(r.validator, c, vp, &accepted_end);
+  c.value_end = accepted_end;
   if (ok && !r.spec.reject_after.empty() && InList(r.spec.reject_after, WordAfter(p, n, c.value_end))) ok = false;
   if (ok && !r.spec.reject_before.empty() && InList(r.spec.reject_before, WordBefore(p, c.value_begin))) ok = false;
-  if (ok) Record(idx, p, n, mb, c, newlines, newlines_built);
-  else ++hits_[idx].rejected;
+  if (ok) {
+    Record(idx, p, n, mb, c, newlines, newlines_built);
+    if (sink_) sink_->push_back(Match{static_cast<uint32_t>(idx), window_abs_ + c.value_begin, window_abs_ + c.value_end});
+  } else ++hits_[idx].rejected;
 }
 
 void StreamScanner::Record(size_t rule, const char* p, size_t n, size_t at, const Candidate& c,

@@ -29,6 +29,9 @@ struct RuleSpec {
   double min_entropy = 0;
   std::vector<std::string> reject_before;  // lower-case words that void a match when adjacent
   std::vector<std::string> reject_after;
+  // Labels carried through to located matches (the scanner itself never reads them).
+  std::string type;
+  std::string category;
 };
 
 struct CompileError {
@@ -78,6 +81,14 @@ struct ScanOptions {
 };
 const char* ScanStatusCode(ScanStatus s);
 
+// One validated match (Locate): the rule and the byte range of the value its validator
+// confirmed (the capture `group`, or the whole match), as absolute offsets in the input.
+struct Match {
+  uint32_t rule = 0;
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
 struct RuleHits {
   static constexpr size_t kMaxLines = 5;
   static constexpr size_t kMaxDistinct = 1024;
@@ -108,6 +119,12 @@ class StreamScanner {
   static ScanStatus ScanBuffer(std::shared_ptr<const RuleSet> rules, const char* data, size_t n,
                                const ScanOptions& opts, std::vector<RuleHits>* out);
 
+  // Every validated match of one buffer, after validators and reject-before/after context,
+  // sorted by (begin, rule). Each fired rule gets its own pass with no candidate cap, so
+  // matches of different rules may overlap (an email inside a URL with credentials).
+  static ScanStatus Locate(std::shared_ptr<const RuleSet> rules, const char* data, size_t n, bool binary,
+                           std::vector<Match>* out);
+
   const std::vector<RuleHits>& hits() const { return hits_; }
   uint64_t bytes_scanned() const { return bytes_scanned_; }
   bool finished() const { return finished_; }
@@ -134,6 +151,8 @@ class StreamScanner {
   uint64_t bytes_scanned_ = 0;
   bool finished_ = false;
   ValidatorParams params_;
+  std::vector<Match>* sink_ = nullptr;  // set by Locate: validated matches are also listed here
+  uint64_t window_abs_ = 0;             // absolute offset of the window Process is working on
 };
 
 }  // namespace lacuna

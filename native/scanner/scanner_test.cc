@@ -104,6 +104,19 @@ int main() {
   CHECK(StreamScanner::ScanBuffer(rs, text.data(), text.size(), capped, &few) == ScanStatus::kOk, "capped scan");
   CHECK(few[0].saturated && few[0].count >= 10 && few[0].count < whole[0].count && !whole[0].saturated,
         "a candidate cap bounds the work and marks the count as a lower bound");
+  {
+    // Offsets of validated values only; the look-alike (000 area) and the keyword are not values.
+    std::string row = "1001,Alice,536-22-8147,4539148803436467\nSSN 000-22-8147 internal use only\n";
+    std::vector<Match> ms;
+    CHECK(StreamScanner::Locate(rs, row.data(), row.size(), false, &ms) == ScanStatus::kOk, "locate runs");
+    bool ok = ms.size() == 2 && ms[0].rule == 0 && row.substr(ms[0].begin, ms[0].end - ms[0].begin) == "536-22-8147" &&
+              ms[1].rule == 1 && ms[1].begin == row.find("internal");
+    CHECK(ok, "locate gives the byte range of each validated match, in order");
+    std::string csv = "7,0,536-22-8147,4539", dec = "536-22-8147.25";
+    Candidate in_row{csv.data(), csv.size(), 4, 15, 4, 15}, decimal{dec.data(), dec.size(), 0, 11, 0, 11};
+    CHECK(Validate(ValidatorKind::kSsn, in_row, ValidatorParams{}) && !Validate(ValidatorKind::kSsn, decimal, ValidatorParams{}),
+          "an SSN between CSV commas is valid, one continued by a decimal part is not");
+  }
   std::printf("1..%d\n", count);
   return failures ? 1 : 0;
 }

@@ -39,7 +39,9 @@ int Prefix(const std::string& d, size_t k) {
 
 // A number embedded in a longer numeric token (decimal fraction, dotted version, dashed id)
 // is not a standalone identifier: "0.4111111111111111" is a float, "1.2.3.4.5" a version.
-bool NumericContinues(const Candidate& c) {
+// With `comma_is_field`, a comma on either side is a field boundary (a CSV row), never a
+// decimal comma: right for shapes no decimal number takes (a dashed SSN).
+bool NumericContinues(const Candidate& c, bool comma_is_field = false) {
   const char* w = c.window;
   size_t b = c.match_begin, e = c.match_end;
   if (b >= 1) {
@@ -47,12 +49,13 @@ bool NumericContinues(const Candidate& c) {
     if (IsAlnum(p)) return true;
     if ((p == '.' || p == '-' || p == '/' || p == '_') && b >= 2 && IsDigit(w[b - 2])) return true;
     // "0,4556..." is a decimal comma; "12,4556..." is the next field of a CSV row.
-    if (p == ',' && b >= 2 && w[b - 2] == '0' && (b < 3 || !IsDigit(w[b - 3]))) return true;
+    if (!comma_is_field && p == ',' && b >= 2 && w[b - 2] == '0' && (b < 3 || !IsDigit(w[b - 3]))) return true;
   }
   if (e < c.window_len) {
     char n = w[e];
     if (IsAlnum(n) || n == '_') return true;
-    if ((n == '.' || n == ',' || n == '-' || n == '/') && e + 1 < c.window_len && IsDigit(w[e + 1])) return true;
+    if ((n == '.' || (n == ',' && !comma_is_field) || n == '-' || n == '/') && e + 1 < c.window_len && IsDigit(w[e + 1]))
+      return true;
   }
   return false;
 }
@@ -91,6 +94,8 @@ const std::unordered_set<std::string>& KnownTestCards() {
 
 bool ValidateCard(const Candidate& c) {
   if (NumericContinues(c)) return false;
+  // "+4915112345678" is an international phone number, never a card number.
+  if (c.match_begin >= 1 && c.window[c.match_begin - 1] == '+') return false;
   const char* s = c.window + c.value_begin;
   size_t n = c.value_end - c.value_begin;
   std::vector<size_t> g;
@@ -115,7 +120,9 @@ bool ValidateCard(const Candidate& c) {
 }
 
 bool ValidateSsn(const Candidate& c) {
-  if (NumericContinues(c)) return false;
+  // "...,536-22-8147,4539..." is a CSV row: the commas delimit fields. (Tab, semicolon, pipe
+  // and quotes never continue a number.) A dot, dash or slash followed by a digit still does.
+  if (NumericContinues(c, /*comma_is_field=*/true)) return false;
   const char* s = c.window + c.value_begin;
   size_t n = c.value_end - c.value_begin;
   std::vector<size_t> g;
@@ -587,7 +594,7 @@ bool Ipv6Public(const char* s, size_t n) {
   return (a[0] & 0xe0) == 0x20;
 }
 
-bool Validate(ValidatorKind kind, const Candidate& c, const ValidatorParams& p) {
+bool Validate(ValidatorKind kind, const Candidate& c, const ValidatorParams& p, size_t* value_end) {
   const char* s = c.window + c.value_begin;
   size_t n = c.value_end - c.value_begin;
   switch (kind) {
@@ -605,7 +612,10 @@ bool Validate(ValidatorKind kind, const Candidate& c, const ValidatorParams& p) 
         std::string compact;
         for (size_t i = 0; i < n; ++i)
           if (s[i] != ' ') compact.push_back(s[i]);
-        if (IbanValid(compact)) return true;
+        if (IbanValid(compact)) {
+          if (value_end) *value_end = c.value_begin + n;
+          return true;
+        }
         size_t sp = std::string(s, n).rfind(' ');
         if (sp == std::string::npos) return false;
         n = sp;

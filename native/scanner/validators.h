@@ -45,8 +45,10 @@ struct ValidatorParams {
   int current_year = 2026;
 };
 
-// True when the candidate is a real instance of what the rule detects.
-bool Validate(ValidatorKind kind, const Candidate& c, const ValidatorParams& p);
+// True when the candidate is a real instance of what the rule detects. When the validator
+// accepts only a prefix of the value (an IBAN that swallowed the next word), *value_end, if
+// given, is set to the window-relative end of what it accepted; otherwise it is left alone.
+bool Validate(ValidatorKind kind, const Candidate& c, const ValidatorParams& p, size_t* value_end = nullptr);
 
 // Shannon entropy in bits per byte.
 double ShannonEntropy(const char* s, size_t n);

@@ -5,4 +5,4 @@ export { createClassifier, failClosed, DEFAULT_MAX_SCAN_BYTES, CANDIDATE_CAP, ty
 export { ClassifyError } from './errors.js';
 export { DECISIVE, WEAK_PII_THRESHOLD } from './scoring.js';
 export type { RuleSpec, Rule } from './rules.js';
-export { compileRules, scan, scanSync, createStream, type RawFinding, type RuleSet, type ScanStream, type NativeRuleSpec } from './native.js';
+export { compileRules, scan, scanSync, locate, createStream, type LocatedMatch, type RawFinding, type RuleSet, type ScanStream, type NativeRuleSpec } from './native.js';

@@ -16,6 +16,20 @@ export interface NativeRuleSpec {
   minEntropy?: number;
   rejectBefore?: string[];
   rejectAfter?: string[];
+  /** Labels carried to located matches (type defaults to the id); the scanner does not read them. */
+  type?: string;
+  category?: string;
+}
+
+/** One validated match of locate(): the value the validator confirmed, as byte offsets [start, end). */
+export interface LocatedMatch {
+  /** Index of the rule in the compiled set. */
+  rule: number;
+  id: string;
+  type: string;
+  category: string;
+  start: number;
+  end: number;
 }
 
 /** Per-rule hits of one scan (only rules with validated or rejected candidates appear). */
@@ -58,6 +72,7 @@ interface Addon {
   compileRules(specs: NativeRuleSpec[]): RuleSet;
   scanSync(set: RuleSet, buf: Buffer, opts?: ScanOptions): RawFinding[];
   scan(set: RuleSet, buf: Buffer, opts?: ScanOptions): Promise<RawFinding[]>;
+  locateSync(set: RuleSet, buf: Buffer, opts?: { binary?: boolean }): LocatedMatch[];
   createStream(set: RuleSet, opts?: ScanOptions): ScanStream;
   syncMaxBytes: number;
 }
@@ -116,6 +131,20 @@ export function scanSync(set: RuleSet, buf: Buffer, opts?: ScanOptions): RawFind
 export async function scan(set: RuleSet, buf: Buffer, opts?: ScanOptions): Promise<RawFinding[]> {
   try {
     return await load().scan(set, buf, opts);
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+/**
+ * Every validated match in buf (at most syncMaxBytes(), else input_too_large), sorted by start:
+ * after validators and reject-before/after context, with no candidate cap. Offsets cover the
+ * value a rule's validator looks at (its capture group, or the whole match): the address of an
+ * email, the password after `password=`, the first base64 line of a PEM body.
+ */
+export function locate(set: RuleSet, buf: Buffer, opts?: { binary?: boolean }): LocatedMatch[] {
+  try {
+    return load().locateSync(set, buf, opts);
   } catch (err) {
     throw fromNative(err);
   }

@@ -119,6 +119,8 @@ export function toNative(r: Rule): NativeRuleSpec {
     minEntropy: r.minEntropy,
     rejectBefore: r.rejectBefore,
     rejectAfter: r.rejectAfter,
+    type: r.type,
+    category: r.category,
   };
 }
 
