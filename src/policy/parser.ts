@@ -51,7 +51,6 @@ export function parseTerm(text: string, file = 'term'): Term {
 class Parser {
   private toks: Token[];
   private i = 0;
-  private gen = 0;
 
   constructor(private readonly src: Source) {
     this.toks = lex(src);

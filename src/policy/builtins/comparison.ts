@@ -1,7 +1,7 @@
 // Comparison operators: total over all values (OPA's ordering), never errors.
 
 import { compare, equal } from '../value.js';
-import { type BuiltinTable, def } from './types.js';
+import { type BuiltinTable } from './types.js';
 
 import type { Value } from '../value.js';
 
