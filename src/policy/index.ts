@@ -111,6 +111,8 @@ export async function loadPolicyBundle(path: string, opts: LoadOptions = {}): Pr
 
   const policy = compileModules(contents.modules, contents.data);
   const strict = opts.strictBuiltinErrors ?? true;
+  const decideAt = policy.preparePath(epPath);
+  const evalOpts = { strict };
   return {
     hash: contents.hash,
     source: path,
@@ -119,7 +121,7 @@ export async function loadPolicyBundle(path: string, opts: LoadOptions = {}): Pr
     entrypoint,
     decide(input, data) {
       try {
-        const v = policy.evalPath(epPath, input as Value, data === undefined ? undefined : fromJS(data), { strict });
+        const v = decideAt(input as Value, data === undefined ? undefined : (data as Value), evalOpts);
         return toDecision(v, entrypoint);
       } catch (e) {
         return errorDecision(e);

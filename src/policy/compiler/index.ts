@@ -32,6 +32,8 @@ export interface CompiledPolicy {
   readonly baseData: Value;
   /** Value of a data path (`['lacuna','decision']`), or undefined. */
   evalPath(path: string[], input: Value | undefined, data?: Value, opts?: Partial<EvalOptions>): Value | undefined;
+  /** A data path resolved once (e.g. the decision entrypoint); calling it evaluates the path. */
+  preparePath(path: string[]): (input: Value | undefined, data?: Value, opts?: Partial<EvalOptions>) => Value | undefined;
   /** Prepares a query body once (`data.x.p = y; y > 1`). */
   prepare(query: string): PreparedQuery;
   /** Makes a fresh evaluation context (exposed for the evaluator of tests and benches). */
@@ -192,6 +194,14 @@ export function compile(modules: Module[], baseData: unknown = {}, builtins: Bui
     context,
     evalPath(path, input, extra, opts) {
       return dataAt(context(input, extra, opts), root, path);
+    },
+    preparePath(path) {
+      const node = root.find(path);
+      if (node && node.isRule && node.kind !== 'function') {
+        // The common case: the path names a rule; skip the tree walk per call.
+        return (input, extra, opts) => context(input, extra, opts).ruleValue(node);
+      }
+      return (input, extra, opts) => dataAt(context(input, extra, opts), root, path);
     },
     prepare(query: string): PreparedQuery {
       const body = parseQuery(query);
