@@ -29,11 +29,18 @@ export class Graph {
     this.nextId = (kv.get('meta', K.metaKey.nextNode) as number | undefined) ?? 1;
   }
 
+  // Ownership: the cache holds the working copy of a node, which this class mutates;
+  // the write-back overlay holds snapshots (shallow copies made by save()). A batch may
+  // be serialised a little after it is handed to LMDB, so what it holds must not change
+  // under it: nested values (inh, content, copy, links) are only ever replaced, never
+  // mutated, which makes a shallow copy a true snapshot.
+
   node(id: number): NodeRec | undefined {
     let n = this.cache.get(id);
     if (n === undefined) {
-      n = this.kv.get('nodes', K.nodeKey(id)) as NodeRec | undefined;
-      if (n === undefined) return undefined;
+      const stored = this.kv.get('nodes', K.nodeKey(id)) as NodeRec | undefined;
+      if (stored === undefined) return undefined;
+      n = { ...stored }; // never mutate what the overlay holds
       if (this.cache.size >= NODE_CACHE_MAX) this.cache.clear();
       this.cache.set(id, n);
     }
@@ -43,7 +50,7 @@ export class Graph {
   save(n: NodeRec): void {
     n.updated = this.now();
     this.cache.set(n.id, n);
-    this.kv.put('nodes', K.nodeKey(n.id), n);
+    this.kv.put('nodes', K.nodeKey(n.id), { ...n });
   }
 
   /** The node a path names (user-visible or source path), deleted ones included. */
@@ -299,11 +306,11 @@ export class Graph {
     const key = K.edgeInKey(dst, src);
     const old = this.kv.get('edgesIn', key) as EdgeRec | undefined;
     if (old !== undefined) {
-      old.last = info.time;
-      old.count++;
-      if (!old.ops.includes(info.op)) old.ops = [...old.ops, info.op];
-      if (info.similarity !== undefined) old.similarity = Math.max(old.similarity ?? 0, info.similarity);
-      this.kv.put('edgesIn', key, old);
+      // A new record, not a mutation: `old` may be in a batch being committed.
+      const next: EdgeRec = { ...old, last: info.time, count: old.count + 1 };
+      if (!old.ops.includes(info.op)) next.ops = [...old.ops, info.op];
+      if (info.similarity !== undefined) next.similarity = Math.max(old.similarity ?? 0, info.similarity);
+      this.kv.put('edgesIn', key, next);
       return false;
     }
     const rec: EdgeRec = { ...info, ops: [info.op], last: info.time, count: 1 };

@@ -95,6 +95,10 @@ export class Kv {
     return this.dbs[db].get(key);
   }
 
+  /**
+   * Queues a write. Precondition: `value` is not mutated afterwards (it may be serialised
+   * any time until its batch commits); write a new object to change it.
+   */
   put(db: DbName, key: Key, value: unknown): void {
     if (this.readOnly) throw new Error('lineage store is open read-only');
     const map = this.pending[db];

@@ -416,8 +416,7 @@ export class Lineage implements LineageStore {
       this.runsSeen.delete(p.run);
       const r = this.kv.get('runs', K.runKey(p.run)) as RunRec | undefined;
       if (r !== undefined && r.end === undefined) {
-        r.end = t;
-        this.kv.put('runs', K.runKey(p.run), r);
+        this.kv.put('runs', K.runKey(p.run), { ...r, end: t } satisfies RunRec);
         this.kv.put('runEnds', K.runEndKey(t, p.run), 1);
       }
     }
