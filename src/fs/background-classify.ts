@@ -18,6 +18,17 @@ interface Entry {
 
 const MAX_RESULTS = 50_000;
 
+/**
+ * File kinds layer 2 is not asked about by default: source code and machine formats. The
+ * shipped model was trained on office prose, and code is outside what it knows (it would
+ * call a TypeScript declaration file "PROPRIETARY"); layer 1 still scans these files for
+ * keys and identifiers. `classify.escalation.skipExtensions` replaces the list.
+ */
+export const DEFAULT_SKIP_EXTENSIONS = [
+  '.c', '.cc', '.cpp', '.cs', '.css', '.cts', '.go', '.h', '.hpp', '.html', '.java', '.js', '.json', '.jsx', '.kt', '.lock', '.map',
+  '.mjs', '.cjs', '.mts', '.php', '.pl', '.py', '.rb', '.rs', '.scss', '.sh', '.sql', '.swift', '.toml', '.ts', '.tsx', '.xml', '.yaml', '.yml', '.wasm',
+];
+
 export class BackgroundClassifier {
   /** dev:ino:size:mtimeNs → the escalated classification of that file version. */
   private readonly results = new Map<string, Classification>();
@@ -27,11 +38,22 @@ export class BackgroundClassifier {
   upgraded = 0;
   failed = 0;
 
+  private readonly skip: Set<string>;
+
   constructor(
     private readonly escalate: EscalateHook,
     private readonly headBytes: number,
     private readonly onError: (err: unknown) => void,
-  ) {}
+    skipExtensions: string[] = DEFAULT_SKIP_EXTENSIONS,
+  ) {
+    this.skip = new Set(skipExtensions.map((e) => (e.startsWith('.') ? e : `.${e}`).toLowerCase()));
+  }
+
+  private skipped(path: string): boolean {
+    const base = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
+    const dot = base.lastIndexOf('.');
+    return dot > 0 && this.skip.has(base.slice(dot));
+  }
 
   private static key(st: fs.Stats): string {
     return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
@@ -46,7 +68,7 @@ export class BackgroundClassifier {
     const key = BackgroundClassifier.key(st);
     const known = this.results.get(key);
     if (known) return known;
-    if (l1.layer !== 1 || !st.isFile() || st.size === 0) return l1;
+    if (l1.layer !== 1 || !st.isFile() || st.size === 0 || this.skipped(path)) return l1;
     const running = this.pending.get(path);
     if (running && running.key === key) {
       running.readers.push(onUpgrade);

@@ -93,7 +93,7 @@ export class Daemon implements DaemonView {
     // Layers 2/3 (on by default: the shipped embedding model; the LLM only when enabled).
     if (c.classify.embeddings?.enabled !== false) {
       this.escalation = createEscalation({
-        ...(c.classify.escalation ? { escalation: c.classify.escalation } : {}),
+        ...(c.classify.escalation ? { escalation: withoutKey(c.classify.escalation, 'skipExtensions') } : {}),
         embeddings: { ...(c.classify.embeddings ?? {}), baseDir: path.dirname(c.file) } as never,
         ...(c.classify.llm ? { llm: c.classify.llm as never } : {}),
         stateDir: c.stateDir,
@@ -102,7 +102,8 @@ export class Daemon implements DaemonView {
       });
       await this.escalation.ready();
       const headBytes = parseBytes(c.classify.embeddings?.maxBytes, 64 * 1024);
-      this.background = new BackgroundClassifier(this.escalation.escalate, headBytes, (e) => this.noteError(`background classification failed: ${(e as Error).message}`));
+      const skip = (c.classify.escalation as { skipExtensions?: string[] } | null)?.skipExtensions;
+      this.background = new BackgroundClassifier(this.escalation.escalate, headBytes, (e) => this.noteError(`background classification failed: ${(e as Error).message}`), skip);
     }
     const lineage = guardLineage(this.lineage as unknown as LineagePort, (call, err) => this.noteError(`lineage ${call} failed (the operation went on without lineage): ${(err as Error).message}`));
     this.exceptions = new ExceptionStore(path.join(c.stateDir, 'exceptions.json'), this.audit);
@@ -217,6 +218,11 @@ export class Daemon implements DaemonView {
   statusJson(): unknown {
     return buildStatus(this);
   }
+}
+
+function withoutKey(o: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _drop, ...rest } = o;
+  return rest;
 }
 
 /** "64KiB", 65536 → bytes. */

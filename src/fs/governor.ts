@@ -79,7 +79,7 @@ export class Governor {
   decide(a: GovernedAction): Verdict {
     const config = this.getConfig();
     const policy = this.getPolicy();
-    const taint = this.taintFor(a);
+    const taint = capTaint(this.taintFor(a));
     const proc = processFacts(a.caller.pid);
     const user = userName(a.caller.uid);
     const sources = taint.files.map((f) => f.path);
@@ -187,6 +187,20 @@ export class Governor {
     while (this.recentDecisions.length && this.recentDecisions[0]! < horizon) this.recentDecisions.shift();
     while (this.recentDenials.length && this.recentDenials[0]! < horizon) this.recentDenials.shift();
   }
+}
+
+/**
+ * The files a long-running reader (`cp -r`, `tar`, an IDE) touched can number thousands;
+ * the policy input and the audit record carry the most sensitive ones first, at most
+ * MAX_SOURCES, plus the total. Tier and tags are computed over all of them.
+ */
+const MAX_SOURCES = 32;
+
+function capTaint(t: TaintPort): TaintPort & { files_total: number } {
+  if (t.files.length <= MAX_SOURCES) return { ...t, files_total: t.files.length };
+  const rank = { PROPRIETARY: 2, INTERNAL: 1, PUBLIC: 0 } as const;
+  const files = [...t.files].sort((x, y) => rank[y.tier] - rank[x.tier]).slice(0, MAX_SOURCES);
+  return { ...t, files, files_total: t.files.length };
 }
 
 function exceptionCommand(sources: string[], dest: string): string {

@@ -107,7 +107,7 @@ export class GovernedOps {
       if (!v.proceed) return { result: EACCES };
     }
     if (writes) {
-      await this.settleTaint(c);
+      await this.settleTaint(c, loc);
       const v = this.d.governor.decide({ action: (flags & fs.constants.O_TRUNC) !== 0 ? 'truncate' : 'open_write', caller: c, dest: loc, destExists: true, content: null });
       if (!v.proceed) return { result: EACCES };
       return { result: 0, bits: this.writeBits(loc) };
@@ -120,15 +120,17 @@ export class GovernedOps {
     this.count('create');
     const loc = this.d.view.locate(rel);
     const exists = fs.existsSync(loc.sourcePath);
-    await this.settleTaint(c);
+    await this.settleTaint(c, loc);
     const v = this.d.governor.decide({ action: 'create', caller: c, dest: loc, destExists: exists, content: null });
     if (!v.proceed) return { result: EACCES };
     return { result: 0, bits: this.writeBits(loc) };
   }
 
   /** Lets background escalations of what this writer read finish first (bounded). */
-  private async settleTaint(c: Caller): Promise<void> {
-    if (!this.d.background) return;
+  private async settleTaint(c: Caller, dest: FileLocation): Promise<void> {
+    // Governed zones may hold every tier, so a later layer-2 verdict cannot make a write
+    // there unsafe: do not make it wait (it is what keeps `cp -r` inside /governed fast).
+    if (!this.d.background || dest.zone.kind === 'governed') return;
     const files = this.d.lineage.taintOf(c.pid).files.map((f) => f.path);
     await this.d.background.settle(files, this.d.settleMs ?? 1000);
   }
@@ -210,7 +212,7 @@ export class GovernedOps {
     const found = statThrough(src, pathFd);
     if (!found) return { result: ENOENT };
     const st = found.st;
-    if (st.isFile() && this.d.background) {
+    if (st.isFile() && this.d.background && dest.zone.kind !== 'governed') {
       await this.classificationOf(found.readable, st); // starts layer 2 if layer 1 is unsure …
       await this.d.background.settle([found.readable.userPath], this.d.settleMs ?? 1000); // … and waits for it
     }

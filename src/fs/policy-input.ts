@@ -43,6 +43,7 @@ export function buildPolicyInput(p: InputParts): Record<string, unknown> {
         tier: p.lineage.tier,
         tags: p.lineage.tags,
         files: p.lineage.files,
+        files_total: (p.lineage as { files_total?: number }).files_total ?? p.lineage.files.length,
         copy_of: p.lineage.copy_of ?? null,
         aggregate: p.lineage.aggregate ?? false,
       },
