@@ -6,3 +6,4 @@ export { ClassifyError } from './errors.js';
 export { DECISIVE, WEAK_PII_THRESHOLD } from './scoring.js';
 export type { RuleSpec, Rule } from './rules.js';
 export { compileRules, scan, scanSync, locate, createStream, type LocatedMatch, type RawFinding, type RuleSet, type ScanStream, type NativeRuleSpec } from './native.js';
+export { anonymize, pseudonym, type AnonymizeOptions, type AnonymizeResult, type AnonymizeMode } from './anonymize.js';
