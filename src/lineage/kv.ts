@@ -190,6 +190,19 @@ export class Kv {
           }
         }
       });
+    } catch (e) {
+      // Nothing of the batch was written (a transaction is all or nothing): put it back
+      // under whatever was written since, so the next commit retries it.
+      for (const name of DB_NAMES) {
+        const now = this.pending[name];
+        for (const [id, entry] of batch[name].all) {
+          if (now.get(id) === undefined) {
+            now.set(id, entry);
+            this.pendingCount++;
+          }
+        }
+      }
+      throw e;
     } finally {
       this.inflight = undefined;
     }
