@@ -60,6 +60,21 @@ interface Pair {
   target?: string;
 }
 
+/**
+ * Runs baseline and candidate alternately `n` times and keeps the best of each: on a
+ * shared machine the best run is the one least disturbed by others.
+ */
+function pairBest(measureBase: () => number, measureCand: () => number, rate: boolean, n = 3): { base: number; cand: number } {
+  let base = rate ? 0 : Infinity;
+  let cand = rate ? 0 : Infinity;
+  const better = (a: number, b: number) => (rate ? Math.max(a, b) : Math.min(a, b));
+  for (let i = 0; i < n; i++) {
+    base = better(base, measureBase());
+    cand = better(cand, measureCand());
+  }
+  return { base, cand };
+}
+
 function rowOf(p: Pair): BenchRow {
   const ratio = p.rate ? p.cand / p.base : p.base / p.cand;
   return { metric: p.metric, value: p.cand, unit: p.unit, baseline: { label: 'plain directory', value: p.base, unit: p.unit }, ratio, ...(p.target ? { target: p.target } : {}), note: p.rate ? 'ratio = mount / native throughput' : 'ratio = native time / mount time' };
@@ -123,18 +138,22 @@ async function dataPath(): Promise<BenchSection> {
       } else notes.push('cold reads skipped: /proc/sys/vm/drop_caches is not writable here');
       seq(`${src}/big.bin`);
       seq(`${mnt}/big.bin`);
-      pairs.push({ metric: `sequential read, warm (${MB} MiB)`, base: seq(`${src}/big.bin`), cand: seq(`${mnt}/big.bin`), unit: 'MiB/s', rate: true, target: '≥ 0.70×' });
+      const add = (metric: string, unit: string, rate: boolean, b: () => number, c: () => number, target?: string) =>
+        pairs.push({ metric, unit, rate, ...pairBest(b, c, rate), ...(target ? { target } : {}) });
+      add(`sequential read, warm (${MB} MiB)`, 'MiB/s', true, () => seq(`${src}/big.bin`), () => seq(`${mnt}/big.bin`), '≥ 0.70×');
       const n = 20_000;
-      pairs.push({ metric: 'random 4 KiB reads (warm)', base: n / (sh(PY_RANDREAD(`${src}/big.bin`, n, size)).ms / 1000), cand: n / (sh(PY_RANDREAD(`${mnt}/big.bin`, n, size)).ms / 1000), unit: 'reads/s', rate: true });
+      add('random 4 KiB reads (warm)', 'reads/s', true, () => n / (sh(PY_RANDREAD(`${src}/big.bin`, n, size)).ms / 1000), () => n / (sh(PY_RANDREAD(`${mnt}/big.bin`, n, size)).ms / 1000));
       const wmb = Math.min(MB, 512);
       const w = (p: string) => wmb / (sh(`dd if=/dev/zero of=${p} bs=1M count=${wmb} conv=fsync status=none`).ms / 1000);
-      pairs.push({ metric: `sequential write + fsync (${wmb} MiB)`, base: w(`${src}/w.bin`), cand: w(`${mnt}/w2.bin`), unit: 'MiB/s', rate: true, target: '≥ 0.50×' });
-      pairs.push({ metric: `stat of ${FILES} files`, base: sh(PY_STAT(`${src}/many`, FILES)).ms, cand: sh(PY_STAT(`${mnt}/many`, FILES)).ms, unit: 'ms', rate: false, target: '≤ 10× native time (≥ 0.10×)' });
-      pairs.push({ metric: `readdir of a ${FILES}-file directory (×5)`, base: sh(PY_READDIR(`${src}/many`)).ms, cand: sh(PY_READDIR(`${mnt}/many`)).ms, unit: 'ms', rate: false });
-      pairs.push({ metric: `create+write+close ${FILES} small files`, base: sh(PY_CREATE(`${src}/new1`, FILES)).ms, cand: sh(PY_CREATE(`${mnt}/new2`, FILES)).ms, unit: 'ms', rate: false, target: '≤ 5× native time (≥ 0.20×)' });
-      pairs.push({ metric: 'cp -r of a source tree (node_modules/typescript)', base: sh(`cp -r ${src}/tree ${src}/tree-copy1`).ms, cand: sh(`cp -r ${mnt}/tree ${mnt}/tree-copy2`).ms, unit: 'ms', rate: false });
-      pairs.push({ metric: 'tar of the source tree to /dev/null', base: sh(`tar -cf - -C ${src} tree | cat > /dev/null`).ms, cand: sh(`tar -cf - -C ${mnt} tree | cat > /dev/null`).ms, unit: 'ms', rate: false });
-      notes.push(`daemon resident memory after the run: ${rssMiB(pid).toFixed(0)} MiB (pid ${pid})`);
+      add(`sequential write + fsync (${wmb} MiB)`, 'MiB/s', true, () => w(`${src}/w.bin`), () => w(`${mnt}/w2.bin`), '≥ 0.50×');
+      add(`stat of ${FILES} files`, 'ms', false, () => sh(PY_STAT(`${src}/many`, FILES)).ms, () => sh(PY_STAT(`${mnt}/many`, FILES)).ms, '≤ 10× native time (≥ 0.10×)');
+      add(`readdir of a ${FILES}-file directory (×5)`, 'ms', false, () => sh(PY_READDIR(`${src}/many`)).ms, () => sh(PY_READDIR(`${mnt}/many`)).ms);
+      let k = 0;
+      const fresh = (root: string) => `${root}/new${k++}`;
+      add(`create+write+close ${FILES} small files`, 'ms', false, () => sh(PY_CREATE(fresh(src), FILES)).ms, () => sh(PY_CREATE(fresh(mnt), FILES)).ms, '≤ 5× native time (≥ 0.20×)');
+      add('cp -r of a source tree (node_modules/typescript, first copy classifies it)', 'ms', false, () => sh(`cp -r ${src}/tree ${fresh(src)}`).ms, () => sh(`cp -r ${mnt}/tree ${fresh(mnt)}`).ms);
+      add('tar of the source tree to /dev/null', 'ms', false, () => sh(`tar -cf - -C ${src} tree | cat > /dev/null`).ms, () => sh(`tar -cf - -C ${mnt} tree | cat > /dev/null`).ms);
+      notes.push(`daemon resident memory after the run: ${rssMiB(pid).toFixed(0)} MiB (pid ${pid}); each row is the best of 3 alternating runs`);
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
