@@ -8,7 +8,7 @@ import { Ctx, type Frame, type Mock, type Step, patch } from '../eval/runtime.js
 import type { Location } from '../source.js';
 import { RSet, type Value, equal, isObj, objEntries } from '../value.js';
 import { TermCompiler } from './terms.js';
-import { type Compiled, TRUE_K, callBuiltin, callUser, chain, splitPairs, staticRef, toGen, unsafe } from './steps.js';
+import { type Compiled, type DetStep, TRUE_K, callBuiltin, callUser, chain, splitPairs, staticRef, toGen, unsafe } from './steps.js';
 
 export { type CompileEnv, type DetStep, callBuiltin, callUser, chain, staticRef, toGen } from './steps.js';
 
@@ -66,6 +66,8 @@ export class BodyCompiler extends TermCompiler {
       case 'term':
         if (e.negated) {
           const inner = this.body([{ ...e, negated: false }], new Set(B));
+          const direct = (inner as DetStep).test;
+          if (direct !== undefined) return { test: (f) => !direct(f) };
           return { test: (f) => !inner(f, TRUE_K) };
         }
         return this.termExpr(e.term, B);
