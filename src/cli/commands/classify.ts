@@ -35,7 +35,8 @@ async function* walk(path: string, onSkip: (p: string, why: string) => void): As
   for (const n of names) yield* walk(join(path, n), onSkip);
 }
 
-function loadRules(file: string): Promise<RuleSpec[]> {
+/** Reads a YAML rules file (a list, or a `rules:` list); unreadable or malformed → exit 2. */
+export function loadRules(file: string): Promise<RuleSpec[]> {
   return readFile(file, 'utf8').then(
     (text) => {
       const doc = parse(text) as { rules?: unknown } | unknown[];
