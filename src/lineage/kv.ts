@@ -170,8 +170,10 @@ export class Kv {
    * resolves once this batch (and every earlier one) is durable.
    */
   commit(): Promise<void> {
-    this.commitChain = this.commitChain.then(() => this.commitOnce());
-    return this.commitChain;
+    // A failed commit must not stop the ones after it (its batch was put back).
+    const next = this.commitChain.catch(() => undefined).then(() => this.commitOnce());
+    this.commitChain = next;
+    return next;
   }
 
   private async commitOnce(): Promise<void> {
@@ -220,9 +222,12 @@ export class Kv {
   async close(): Promise<void> {
     try {
       if (!this.readOnly) await this.commit();
-      await this.root.close();
     } finally {
-      this.onClose?.();
+      try {
+        await this.root.close();
+      } finally {
+        this.onClose?.();
+      }
     }
   }
 }
