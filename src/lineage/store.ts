@@ -117,10 +117,10 @@ export class Lineage implements LineageStore {
     this.content.noteRead(n);
     const st = this.taint.identify(pid);
     if (st === undefined) return; // exited before we got here: nothing left to taint
+    // The process holds the file's effective classification: a report that scans PUBLIC
+    // but was derived from PROPRIETARY data taints its reader PROPRIETARY.
     const e = this.graph.eff(n) ?? c;
-    if (this.taint.add(st, { node: n.id, tier: e.tier, tags: e.tags, conf: e.conf })) {
-      this.noteRun(st.pid, st.startTime, st.comm, undefined);
-    }
+    this.taint.add(st, { node: n.id, tier: e.tier, tags: e.tags, conf: e.conf });
   }
 
   taintOf(pid: number): Taint {
@@ -422,9 +422,10 @@ export class Lineage implements LineageStore {
     }
   }
 
-  private noteRun(pid: number, startTime: string, program: string, meta: ProcessMeta | undefined): void {
+  /** Records a run (process) the first time it writes lineage. */
+  private noteRun(pid: number, startTime: string, program: string, meta: ProcessMeta): void {
     const run = K.runKeyOf(pid, startTime);
-    if (meta === undefined || this.runsSeen.has(run)) return;
+    if (this.runsSeen.has(run)) return;
     this.runsSeen.add(run);
     this.openRuns.set(run, { pid, startTime });
     if (this.kv.get('runs', K.runKey(run)) !== undefined) return;
