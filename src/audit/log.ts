@@ -16,7 +16,7 @@ import { acquireWriterLock } from './lock.js';
 import { MerkleFrontier } from './merkle.js';
 import { buildRecord } from './record.js';
 import { Spool, type Recovery } from './spool.js';
-import { PostgresSink } from './sink.js';
+import { SinkProxy } from './sink-proxy.js';
 import { AuditUnavailableError, type AuditEvent, type AuditKind, type AuditReceipt, type AuditStats } from './types.js';
 
 export interface AuditLogger {
@@ -135,7 +135,7 @@ class ChainLog implements AuditLog {
   private lastCheckpointAt = Date.now();
   /** (last seq of a batch, when it became durable) for lag; dropped as PostgreSQL confirms. */
   private durableTimes: { seq: number; at: number }[] = [];
-  private sink: PostgresSink | null = null;
+  private sink: SinkProxy | null = null;
   private releaseLock: () => void = () => {};
 
   constructor(private readonly opts: OpenAuditOptions) {
@@ -186,16 +186,18 @@ class ChainLog implements AuditLog {
     this.cpFd = openSync(cpFile, 'a', 0o640);
     if (hasPostgres(this.opts)) {
       const sinkState = readJsonIfExists<{ chain_id: string; confirmedSeq: number }>(join(this.auditDir, SINK_FILE));
-      this.sink = new PostgresSink({
-        connectionString: this.opts.postgres!,
-        chainId: this.chainId,
-        host: this.host,
-        publicKeyPem: this.publicKeyPem,
-        keyId: this.keyId,
-        confirmedSeq: sinkState?.chain_id === this.chainId ? sinkState.confirmedSeq : -1,
-        spool: this.spool,
-        checkpointsFile: cpFile,
-        batch: this.opts.sinkBatch ?? 2000,
+      this.sink = new SinkProxy({
+        data: {
+          connectionString: this.opts.postgres!,
+          chainId: this.chainId,
+          host: this.host,
+          publicKeyPem: this.publicKeyPem,
+          keyId: this.keyId,
+          confirmedSeq: sinkState?.chain_id === this.chainId ? sinkState.confirmedSeq : -1,
+          auditDir: this.auditDir,
+          checkpointsFile: cpFile,
+          batch: this.opts.sinkBatch ?? 2000,
+        },
         durableSeq: () => this.durableSeq,
         lastCheckpointSeq: () => this.lastCheckpointSeq,
         onConfirmed: (seq) => this.confirmed(seq),

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { deriveColumns } from './columns.js';
 import { migrate } from './schema.js';
-import type { Spool, SpoolCursor, CursorLine } from './spool.js';
+import type { SpoolCursor, CursorLine } from './spool.js';
 import type { StoredCheckpoint } from './checkpoint.js';
 import { checkpointLine } from './checkpoint.js';
 
@@ -18,13 +18,16 @@ export interface SinkOptions {
   keyId: string;
   /** Highest seq PostgreSQL is known to hold (from sink.json), -1 if unknown. */
   confirmedSeq: number;
-  spool: Spool;
+  /** Read access to the spool (the writer's Spool, or a directory view inside the sink worker). */
+  spool: { cursor(from: number): SpoolCursor; firstSeq(): number };
   checkpointsFile: string;
   batch: number;
   durableSeq: () => number;
   /** Seq of the newest local checkpoint: stop() waits for it to be shipped too. */
   lastCheckpointSeq: () => number;
   onConfirmed: (seq: number) => void;
+  /** Every change of state, confirmed seq or error (the worker forwards these to the main thread). */
+  onStatus?: (s: SinkStatus) => void;
   log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -163,6 +166,7 @@ export class PostgresSink {
         if (this.state === 'connected' || msg !== this.lastError) this.o.log.warn({ err: msg, confirmedSeq: this.confirmedSeq }, 'audit sink: PostgreSQL unavailable, records stay in the spool');
         this.state = 'down';
         this.lastError = msg;
+        this.o.onStatus?.(this.status());
         await this.dropConnection();
         if (this.stopping) break;
         // A conflict will not heal by retrying quickly; keep probing slowly so status shows it.
@@ -210,6 +214,7 @@ export class PostgresSink {
     this.client = c;
     this.state = 'connected';
     this.lastError = undefined;
+    this.o.onStatus?.(this.status());
   }
 
   private async insert(lines: CursorLine[]): Promise<void> {
@@ -293,6 +298,7 @@ export class PostgresSink {
 
   private confirm(seq: number): void {
     this.confirmedSeq = seq;
+    this.o.onStatus?.(this.status());
     const now = Date.now();
     // sink.json only saves re-sending after a restart (inserts are idempotent): persist it at most 5×/s.
     if (now - this.lastPersist >= 200 || seq >= this.o.durableSeq()) {

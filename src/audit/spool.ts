@@ -362,3 +362,17 @@ export interface CursorLine {
   line: string;
   record: AuditRecord;
 }
+
+/** Read-only view of a spool directory for another thread (the sink worker): segments re-listed on demand. */
+export function spoolReader(auditDir: string): { cursor(from: number): SpoolCursor; firstSeq(): number } {
+  const segDir = join(auditDir, SEGMENTS_DIR);
+  return {
+    cursor: (from) => new SpoolCursor(segDir, () => listSegments(segDir), from),
+    firstSeq: () => {
+      const first = listSegments(segDir)[0];
+      if (first) return first.firstSeq;
+      const anchor = readJsonIfExists<Anchor>(join(auditDir, ANCHOR_FILE));
+      return anchor ? anchor.seq + 1 : 0;
+    },
+  };
+}
