@@ -111,10 +111,13 @@ export class RSet {
   private readonly strs = new Set<string>();
   /** Other members by hash key; composite keys are per-set (collision chains), never compare them across sets. */
   private other: Map<string, Value> = EMPTY_MAP;
+  /** Members in OPA's order, computed on first use and dropped when a member is added. */
+  private order: Value[] | null = null;
   constructor(items?: Iterable<Value>) {
     if (items) for (const x of items) this.add(x);
   }
   add(v: Value): void {
+    this.order = null;
     if (typeof v === 'string') {
       this.strs.add(v);
       return;
@@ -147,9 +150,12 @@ export class RSet {
     for (const v of this.other.values()) out.push(v);
     return out;
   }
-  /** Elements in OPA's sort order. */
+  /**
+   * Elements in OPA's sort order: the order every user-visible iteration uses (`some x in s`,
+   * comprehensions, builtins over sets), as in OPA. The array is shared: do not mutate it.
+   */
   sorted(): Value[] {
-    return this.toArray().sort(compare);
+    return (this.order ??= this.toArray().sort(compare));
   }
 }
 

@@ -45,7 +45,7 @@ export function obj(v: Value, pos: number): PlainObj | RObj {
 /** Elements of an array or set. */
 export function coll(v: Value, pos: number, want = 'one of {array, set}'): Value[] {
   if (Array.isArray(v)) return v;
-  if (v instanceof RSet) return [...v.values()];
+  if (v instanceof RSet) return v.sorted();
   throw typeErr(pos, want, v);
 }
 /** Strings of an array or set of strings. */

@@ -10,13 +10,13 @@ function neighbours(g: Value, node: Value): Value[] {
   const e = objGet(g, node);
   if (e === undefined || e === null) return [];
   if (Array.isArray(e)) return e;
-  if (e instanceof RSet) return [...e.values()];
+  if (e instanceof RSet) return e.sorted();
   return [];
 }
 
 function initial(v: Value, pos: number): Value[] {
   if (Array.isArray(v)) return v;
-  if (v instanceof RSet) return [...v.values()];
+  if (v instanceof RSet) return v.sorted();
   throw typeErr(pos, 'one of {array, set}', v);
 }
 

@@ -107,7 +107,7 @@ function fmtIP(v6: boolean, a: bigint): string {
 function items(v: Value, pos: number): Array<[Value, string]> {
   if (typeof v === 'string') return [[v, v]];
   if (Array.isArray(v)) return v.map((x, i) => [i, pick(x, pos)]);
-  if (v instanceof RSet) return [...v.values()].map((x) => [x, pick(x, pos)]);
+  if (v instanceof RSet) return v.sorted().map((x) => [x, pick(x, pos)]);
   if (isObj(v)) return [...objEntries(v)].map(([k, x]) => [k, pick(x, pos)]);
   throw typeErr(pos, 'one of {string, array, set, object}', v);
 }
@@ -157,7 +157,7 @@ export function register(t: BuiltinTable): void {
     return out;
   });
   def(t, 'net.cidr_merge', 1, ([a]) => {
-    const xs = Array.isArray(a) ? a : a instanceof RSet ? [...a.values()] : null;
+    const xs = Array.isArray(a) ? a : a instanceof RSet ? a.sorted() : null;
     if (!xs) throw typeErr(1, 'one of {array, set}', a!);
     const nets: Net[] = xs.map((x) => {
       if (typeof x !== 'string') throw typeErr(1, 'array of strings', a!);

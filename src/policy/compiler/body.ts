@@ -161,7 +161,7 @@ export class BodyCompiler extends TermCompiler {
               if (valPat(f, c[i]!) && k()) return true;
             }
           } else if (c instanceof RSet) {
-            for (const x of c.values()) {
+            for (const x of c.sorted()) {
               if (keyPat && !keyPat(f, x)) continue;
               if (valPat(f, x) && k()) return true;
             }
@@ -194,7 +194,7 @@ export class BodyCompiler extends TermCompiler {
         if (Array.isArray(c)) {
           for (let i = 0; i < c.length; i++) if (!holds(f, i, c[i]!)) return false;
         } else if (c instanceof RSet) {
-          for (const x of c.values()) if (!holds(f, x, x)) return false;
+          for (const x of c.sorted()) if (!holds(f, x, x)) return false;
         } else if (isObj(c)) {
           for (const [kk, x] of objEntries(c)) if (!holds(f, kk, x)) return false;
         } else return false;

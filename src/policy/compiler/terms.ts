@@ -364,7 +364,7 @@ export abstract class TermCompiler extends Analysis {
           if (Array.isArray(v)) {
             for (let i = 0; i < v.length; i++) if (pat(f, i) && walk(f, v[i]!, j + 1, k)) return true;
           } else if (v instanceof RSet) {
-            for (const x of [...v.values()]) if (pat(f, x) && walk(f, x, j + 1, k)) return true;
+            for (const x of v.sorted()) if (pat(f, x) && walk(f, x, j + 1, k)) return true;
           } else if (isObj(v)) {
             for (const [kk, x] of objEntries(v)) if (pat(f, kk) && walk(f, x, j + 1, k)) return true;
           }
