@@ -174,7 +174,19 @@ export class TaintTracker {
       const d = this.describe(s.node);
       if (d !== undefined) files.push({ ...d, tier: s.tier, tags: s.tags.slice() });
     }
-    return { tier, tags: [...tags].sort(), files, nodes, sources: [...sources.values()], version: this.version };
+    // Answers are cached and shared between callers: frozen, so none can change another's.
+    for (const f of files) {
+      Object.freeze(f.tags);
+      Object.freeze(f);
+    }
+    return Object.freeze({
+      tier,
+      tags: Object.freeze([...tags].sort()) as string[],
+      files: Object.freeze(files) as TaintFile[],
+      nodes: Object.freeze(nodes) as number[],
+      sources: Object.freeze([...sources.values()]) as SourceTaint[],
+      version: this.version,
+    });
   }
 
   /**
