@@ -149,6 +149,9 @@ export class Daemon implements DaemonView {
     fs.writeFileSync(path.join(c.runtimeDir, 'daemon.pid'), `${process.pid}\n`);
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.stop(`signal ${sig}`).then(() => process.exit(0)));
     process.on('SIGHUP', () => void this.reload().catch(() => {}));
+    // A file-size limit must make the spool fail closed (EFBIG → audit unavailable → deny),
+    // not kill the daemon: Node restores SIGXFSZ's default action (terminate) at start-up.
+    process.on('SIGXFSZ', () => {});
     notifySystemd('READY=1');
   }
 
