@@ -226,6 +226,14 @@ export function* objEntries(o: PlainObj | RObj): Generator<[Value, Value]> {
   }
 }
 
+/** Entries in OPA's iteration order (keys sorted), used wherever a policy iterates an object. */
+export function objEntriesSorted(o: PlainObj | RObj): Array<[Value, Value]> {
+  if (o instanceof RObj) return [...o.map.values()].sort((a, b) => compare(a[0], b[0]));
+  const keys = Object.keys(o);
+  if (keys.length > 1) keys.sort(strCmp);
+  return keys.map((k) => [k, o[k]!]);
+}
+
 export function objKeys(o: PlainObj | RObj): Value[] {
   return o instanceof RObj ? [...o.map.values()].map((e) => e[0]) : Object.keys(o);
 }

@@ -38,6 +38,7 @@ const CASES: Case[] = [
   { name: 'integers beyond 2^53 compare exactly', rego: 'p if input.a < input.b', input: { a: 9007199254740993n, b: 9007199254740994n }, want: true },
   { name: 'big integer arithmetic stays exact', rego: 'p := input.ns + 1', input: { ns: 1795000000000000000n }, want: 1795000000000000001n },
   { name: 'iteration over a set follows OPA order (sorted), as comprehensions and concat show', rego: 'p := [[x | some x in {"b", "c", "a"}], concat(",", {"b", "a"}), [k | some k in {3, "x", 1}]]', want: [['a', 'b', 'c'], 'a,b', [1, 3, 'x']] },
+  { name: 'iteration over an object follows sorted keys, as in OPA', rego: 'p := [[k | some k, _ in input.o], [v | v := input.o[_]]]', input: { o: { b: 2, a: 1, '10': 3 } }, want: [['10', 'a', 'b'], [3, 1, 2]] },
   { name: 'sets of objects deduplicate structurally', rego: 'p := count({{"a": [1, 2]}, {"a": [1, 2]}, {"a": [2, 1]}})', want: 2 },
   { name: 'string builtins', rego: 'p := [sprintf("%s-%d-%v", ["a", 7, [1]]), concat("/", ["a", "b"]), trim_space("  x "), lower("AbC"), replace("a.b", ".", "/")]', want: ['a-7-[1]', 'a/b', 'x', 'abc', 'a/b'] },
   { name: 'regex via RE2 and glob', rego: 'p := [regex.match("^a+b$", "aaab"), glob.match("*.csv", ["/"], "x.csv"), glob.match("/data/**", ["/"], "/data/a/b")]', want: [true, true, true] },

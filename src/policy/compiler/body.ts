@@ -6,7 +6,7 @@ import type { Body, Expr, Term, With } from '../ast.js';
 import { PolicyError } from '../errors.js';
 import { Ctx, type Frame, type Mock, type Step, patch } from '../eval/runtime.js';
 import type { Location } from '../source.js';
-import { RSet, type Value, equal, isObj, objEntries } from '../value.js';
+import { RSet, type Value, equal, isObj, objEntriesSorted } from '../value.js';
 import { TermCompiler } from './terms.js';
 import { type Compiled, type DetStep, TRUE_K, callBuiltin, callUser, chain, splitPairs, staticRef, toGen, unsafe } from './steps.js';
 
@@ -166,7 +166,7 @@ export class BodyCompiler extends TermCompiler {
               if (valPat(f, x) && k()) return true;
             }
           } else if (isObj(c)) {
-            for (const [kk, x] of objEntries(c)) {
+            for (const [kk, x] of objEntriesSorted(c)) {
               if (keyPat && !keyPat(f, kk)) continue;
               if (valPat(f, x) && k()) return true;
             }
@@ -196,7 +196,7 @@ export class BodyCompiler extends TermCompiler {
         } else if (c instanceof RSet) {
           for (const x of c.sorted()) if (!holds(f, x, x)) return false;
         } else if (isObj(c)) {
-          for (const [kk, x] of objEntries(c)) if (!holds(f, kk, x)) return false;
+          for (const [kk, x] of objEntriesSorted(c)) if (!holds(f, kk, x)) return false;
         } else return false;
         return true;
       },

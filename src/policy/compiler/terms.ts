@@ -6,7 +6,7 @@ import type { Body, Term } from '../ast.js';
 import { regoString } from '../builtins/strings.js';
 import { PolicyError } from '../errors.js';
 import { Ctx, type FnImpl, type Frame, type Getter, type Step, lookup } from '../eval/runtime.js';
-import { ObjBuilder, RSet, type Value, equal, isObj, makeObj, objEntries, objGet, objSize } from '../value.js';
+import { ObjBuilder, RSet, type Value, equal, isObj, makeObj, objEntriesSorted, objGet, objSize } from '../value.js';
 import { dataAt, nodeValue } from './tree.js';
 import { Analysis } from './analysis.js';
 import { type TermC, callBuiltin, callUser, genAll, isConstTerm, toGen, unsafe } from './steps.js';
@@ -366,7 +366,7 @@ export abstract class TermCompiler extends Analysis {
           } else if (v instanceof RSet) {
             for (const x of v.sorted()) if (pat(f, x) && walk(f, x, j + 1, k)) return true;
           } else if (isObj(v)) {
-            for (const [kk, x] of objEntries(v)) if (pat(f, kk) && walk(f, x, j + 1, k)) return true;
+            for (const [kk, x] of objEntriesSorted(v)) if (pat(f, kk) && walk(f, x, j + 1, k)) return true;
           }
           return false;
         }
