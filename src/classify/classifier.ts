@@ -79,6 +79,26 @@ export function failClosed(err: ClassifyError): Classification {
 
 const isScannerFailure = (e: unknown): e is ClassifyError => e instanceof ClassifyError && e.code.startsWith('scanner_') && e.code !== 'scanner_unavailable';
 
+/**
+ * Layer 1's result revised by an escalated one (layers 2/3): the escalated answer replaces it
+ * when at least as restrictive (tags and findings united, layer 1's reasoning kept); it never
+ * lowers the tier. `up` undefined keeps layer 1.
+ */
+export function combineEscalated(l1: Classification, up: Classification | undefined): Classification {
+  if (!up) return l1;
+  if (tierRank(up.tier) < tierRank(l1.tier)) {
+    return { ...l1, tags: [...new Set([...l1.tags, ...up.tags])].sort(), reasoning: `${l1.reasoning} Layer ${up.layer} suggested ${up.tier}; kept the more restrictive layer-1 tier.` };
+  }
+  return {
+    ...up,
+    tier: maxTier(up.tier, l1.tier),
+    tags: [...new Set([...l1.tags, ...up.tags])].sort(),
+    findings: [...l1.findings, ...up.findings.filter((f) => !l1.findings.some((g) => g.type === f.type && g.category === f.category))],
+    reasoning: `${up.reasoning} (Layer 1: ${l1.reasoning})`,
+    ...(l1.partial || up.partial ? { partial: true } : {}),
+  };
+}
+
 export function createClassifier(opts: ClassifierOptions = {}): Classifier {
   const table = buildRuleTable(opts.extraRules);
   const set: RuleSet = compileRules(table.map(toNative));
@@ -227,19 +247,7 @@ export function createClassifier(opts: ClassifierOptions = {}): Classifier {
     } catch (err) {
       return { ...l1, reasoning: `${l1.reasoning} Escalation failed (${(err as Error).message}); layer-1 result kept.` };
     }
-    if (!up) return l1;
-    // Escalation may lift a tier or confirm it with more confidence; it never lowers below layer 1.
-    if (tierRank(up.tier) < tierRank(l1.tier)) {
-      return { ...l1, tags: [...new Set([...l1.tags, ...up.tags])].sort(), reasoning: `${l1.reasoning} Layer ${up.layer} suggested ${up.tier}; kept the more restrictive layer-1 tier.` };
-    }
-    return {
-      ...up,
-      tier: maxTier(up.tier, l1.tier),
-      tags: [...new Set([...l1.tags, ...up.tags])].sort(),
-      findings: [...l1.findings, ...up.findings.filter((f) => !l1.findings.some((g) => g.type === f.type && g.category === f.category))],
-      reasoning: `${up.reasoning} (Layer 1: ${l1.reasoning})`,
-      ...(l1.partial || up.partial ? { partial: true } : {}),
-    };
+    return combineEscalated(l1, up);
   }
 
   async function classifyFile(path: string, ctx: { stat?: Stats | BigIntStats } = {}): Promise<Classification> {

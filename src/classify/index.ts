@@ -1,7 +1,7 @@
 // The classify area's public surface: shared types, the layer-1 classifier and the native
 // scanner primitives. Other areas import only this file.
 export * from './types.js';
-export { createClassifier, failClosed, DEFAULT_MAX_SCAN_BYTES, CANDIDATE_CAP, type Classifier, type ClassifierOptions, type PathRule } from './classifier.js';
+export { createClassifier, combineEscalated, failClosed, DEFAULT_MAX_SCAN_BYTES, CANDIDATE_CAP, type Classifier, type ClassifierOptions, type PathRule } from './classifier.js';
 export { ClassifyError } from './errors.js';
 export { DECISIVE, WEAK_PII_THRESHOLD } from './scoring.js';
 export type { RuleSpec, Rule } from './rules.js';
