@@ -92,20 +92,31 @@ function locateAll(set: RuleSet, buf: Buffer): LocatedMatch[] {
   return out.filter((m) => m.category === 'pii' || m.category === 'secret');
 }
 
-/** A private key's located value is its first body line: the whole body goes, up to the END line. */
+const isB64 = (c: number | undefined) =>
+  c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2b || c === 0x2f || c === 0x3d);
+
+/**
+ * A private key's located value is only the start of its body: the whole body goes. A PEM body
+ * runs to its `-----END` line (or, cut short, over the following lines that are all base64);
+ * a base64-encoded key (kubeconfig) to the end of its base64 run.
+ */
 function widen(buf: Buffer, m: LocatedMatch): number {
   if (m.type !== 'private_key') return m.end;
-  const endMarker = buf.indexOf('-----END', m.end);
-  const b64 = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2b || c === 0x2f || c === 0x3d;
-  if (endMarker >= 0 && buf.subarray(m.end, endMarker).every((c) => b64(c) || c === 0x0a || c === 0x0d)) {
-    // Keep the line break before the END line so the armour stays on its own lines.
-    let e = endMarker;
-    while (e > m.end && (buf[e - 1] === 0x0a || buf[e - 1] === 0x0d)) e--;
-    return e;
-  }
   let e = m.end;
-  while (e < buf.length && (b64(buf[e]!) || ((buf[e] === 0x0a || buf[e] === 0x0d) && e + 1 < buf.length && b64(buf[e + 1]!)))) e++;
-  return e;
+  while (isB64(buf[e])) e++;
+  if (m.id === 'private_key_base64') return e;
+  for (;;) {
+    let next = e;
+    if (buf[next] === 0x0d) next++;
+    if (buf[next] !== 0x0a) return e;
+    next++;
+    let lineEnd = next;
+    while (isB64(buf[lineEnd])) lineEnd++;
+    const eol = buf[lineEnd] === 0x0d ? lineEnd + 1 : lineEnd;
+    // Only a line made entirely of base64 continues the body; the END line and anything else stop it.
+    if (lineEnd === next || (eol < buf.length && buf[eol] !== 0x0a)) return e;
+    e = lineEnd;
+  }
 }
 
 const DELIMITERS = [',', '\t', ';', '|'];

@@ -162,3 +162,24 @@ t.test('user rules are located and replaced like built-in ones', async (t) => {
   t.match(r.output.toString(), /^employee employee_id_[0-9a-f]{12} joined\n$/);
   t.same(r.replaced, [{ type: 'employee_id', count: 1 }]);
 });
+
+t.test('a private key loses its whole body: PEM to its END line or, cut short, its base64 lines; a base64 key its run only', async (t) => {
+  const pem = read(corpus, 'deploy_key.pem').toString('utf8');
+  const body = pem.split('\n').slice(1, -2);
+  const cut = ['-----BEGIN PRIVATE KEY-----', ...body.slice(0, 5), 'next: section', ''].join('\n');
+  t.equal(anonymize(Buffer.from(cut), { key }).output.toString(), '-----BEGIN PRIVATE KEY-----\n[PRIVATE_KEY]\nnext: section\n');
+  const kube = read(corpus, 'kubeconfig').toString('utf8').replace(/\n$/, '') + '\nusers2:\n- name: other\n';
+  const out = anonymize(Buffer.from(kube), { key }).output.toString();
+  t.match(out, /^ {4}client-key-data: \[PRIVATE_KEY\]\nusers2:\n- name: other\n$/m, 'the next YAML line is untouched');
+});
+
+t.test('input beyond the 8 MiB sync limit is anonymized in pieces cut at line breaks', async (t) => {
+  const rows = ['id,note'];
+  for (let i = 0; rows.length < 200_000; i++) rows.push(`${i},contact person${i}.lastname@acme-corp.com about order ${i} today`);
+  const big = Buffer.from(rows.join('\n') + '\n');
+  t.ok(big.length > 8 * 1024 * 1024, `${(big.length / 1048576).toFixed(1)} MiB`);
+  const r = anonymize(big, { key, path: 'big.csv' });
+  t.same(r.replaced, [{ type: 'email', count: rows.length - 1 }]);
+  t.same(r.remaining, []);
+  t.equal(r.output.toString('utf8').split('\n')[150_000], `149999,contact ${pseudonym(key, 'email', 'person149999.lastname@acme-corp.com')} about order 149999 today`);
+});

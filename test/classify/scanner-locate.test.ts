@@ -131,3 +131,9 @@ t.test('offsets are byte offsets, sorted, and agree with the per-rule counts of 
 t.test('locate refuses more than the sync limit with input_too_large', async (t) => {
   t.throws(() => locate(set, Buffer.alloc(syncMaxBytes() + 1, 0x20)), { code: 'input_too_large' });
 });
+
+t.test('binary mode locates in printable runs with offsets into the original bytes', async (t) => {
+  const buf = Buffer.concat([Buffer.from([0, 1, 2, 0xff]), Buffer.from('mail zoe.martin@acme-corp.com'), Buffer.from([0, 0])]);
+  const ms = locate(set, buf, { binary: true }).filter((m) => m.type === 'email');
+  t.same(ms.map((m) => [m.start, slice(buf, m)]), [[9, 'zoe.martin@acme-corp.com']]);
+});
