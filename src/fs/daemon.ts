@@ -58,7 +58,14 @@ export class Daemon implements DaemonView {
     this.log = pino({ level: config.log.level, base: { service: 'lacuna-fs' } }, pino.destination({ dest: 2, sync: true }));
   }
 
+  private readonly errorSeen = new Map<string, number>();
+
+  /** Records an operational error for status and the log; the same kind at most once a minute. */
   noteError(message: string): void {
+    const kind = message.replace(/\d+/g, '#').slice(0, 60);
+    const now = Date.now();
+    if ((this.errorSeen.get(kind) ?? 0) > now - 60_000) return;
+    this.errorSeen.set(kind, now);
     this.lastErrors.push({ time: new Date().toISOString(), message });
     if (this.lastErrors.length > 20) this.lastErrors.shift();
     this.log.error(message);
@@ -114,6 +121,7 @@ export class Daemon implements DaemonView {
       this.audit as unknown as AuditPort,
       this.exceptions,
     );
+    this.governor.onError = (m) => this.noteError(m);
     // One structured journal entry per denial: who, what, where, which policy, never content.
     this.governor.onDenial = (x) =>
       this.log.warn(
@@ -149,6 +157,14 @@ export class Daemon implements DaemonView {
     fs.writeFileSync(path.join(c.runtimeDir, 'daemon.pid'), `${process.pid}\n`);
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void this.stop(`signal ${sig}`).then(() => process.exit(0)));
     process.on('SIGHUP', () => void this.reload().catch(() => {}));
+    // A background writer's failure (e.g. the lineage store's commit on a full disk) must
+    // not take the file system down and leave stale mounts: record it and keep serving.
+    process.on('unhandledRejection', (e) => this.noteError(`background task failed: ${e instanceof Error ? e.message : String(e)}`));
+    // An exception nobody caught means unknown state: unmount cleanly, then exit non-zero.
+    process.on('uncaughtException', (e) => {
+      this.noteError(`internal error, stopping: ${e.stack ?? e.message}`);
+      void this.stop('uncaught exception').finally(() => process.exit(1));
+    });
     // A file-size limit must make the spool fail closed (EFBIG → audit unavailable → deny),
     // not kill the daemon: Node restores SIGXFSZ's default action (terminate) at start-up.
     process.on('SIGXFSZ', () => {});

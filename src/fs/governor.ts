@@ -52,6 +52,8 @@ export class Governor {
   readonly recentDecisions: number[] = [];
   readonly recentDenials: number[] = [];
   lastError: string | null = null;
+  /** Called with each operational error (the daemon shows it in status and the log). */
+  onError: ((message: string) => void) | undefined;
   /** Called for every denial (the daemon writes a structured journal entry). */
   onDenial: ((d: Denial) => void) | undefined;
   /** Decisions by policy id and result, for metrics. */
@@ -105,6 +107,7 @@ export class Governor {
     } catch (e) {
       this.stats.policyErrors++;
       this.lastError = `policy evaluation failed: ${(e as Error).message}`;
+      this.onError?.(this.lastError);
       decision = { allow: false, policy_id: 'policy-error', reasoning: this.lastError, alternatives: [], obligations: [] };
     }
     if (a.dryRun) return { proceed: decision.allow, decision, tier: source.tier, tags: source.tags };
@@ -131,6 +134,7 @@ export class Governor {
     } catch (e) {
       this.stats.auditFailures++;
       this.lastError = `audit log unavailable: ${(e as Error).message}`;
+      this.onError?.(this.lastError);
       if (config.audit.failClosed) {
         proceed = false;
         decision = {

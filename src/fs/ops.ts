@@ -59,14 +59,20 @@ export class GovernedOps {
   }
 
   /** Content classification joined with what lineage says the file inherited. */
-  async classificationOf(loc: FileLocation, st?: fs.Stats, onUpgrade?: (cls: Classification) => void): Promise<Classification> {
+  async classificationOf(loc: FileLocation, st?: fs.Stats): Promise<Classification> {
     const stat = st ?? fs.lstatSync(loc.sourcePath);
-    let content = stat.isFile() ? await this.d.classifier.classifyFile(loc.sourcePath, { stat }) : undefined;
-    if (content && this.d.background) {
-      const inherit = (cls: Classification) => onUpgrade?.(this.withInherited(loc, stat, cls));
-      content = this.d.background.refine(loc.userPath, stat, content, inherit);
-    }
-    return this.withInherited(loc, stat, content);
+    return this.withInherited(loc, stat, await this.contentOf(loc, stat));
+  }
+
+  /**
+   * What the bytes themselves are (layer 1, or a finished layer-2/3 verdict). Lineage gets
+   * this, not the merged view: it applies inheritance itself (so an aggregate can drop).
+   * `onUpgrade` hears a later, higher background verdict.
+   */
+  private async contentOf(loc: FileLocation, stat: fs.Stats, onUpgrade?: (cls: Classification) => void): Promise<Classification | undefined> {
+    const content = stat.isFile() ? await this.d.classifier.classifyFile(loc.sourcePath, { stat }) : undefined;
+    if (content && this.d.background) return this.d.background.refine(loc.userPath, stat, content, (cls) => onUpgrade?.(cls));
+    return content;
   }
 
   /** Content classification joined with what lineage says the file inherited. */
@@ -99,10 +105,11 @@ export class GovernedOps {
     if (reads && st.isFile()) {
       const ref = this.ref(loc, st);
       // If layer 2 later finds more, the reader's taint is raised after the fact.
-      const cls = await this.classificationOf(found.readable, st, (up) => this.d.lineage.recordRead(c.pid, ref, up));
+      const content = await this.contentOf(found.readable, st, (up) => this.d.lineage.recordRead(c.pid, ref, up));
+      const cls = this.withInherited(found.readable, st, content);
       const key = `${cls.layer}/${cls.tier}`;
       this.classified.set(key, (this.classified.get(key) ?? 0) + 1);
-      this.d.lineage.recordRead(c.pid, ref, cls);
+      if (content) this.d.lineage.recordRead(c.pid, ref, content);
       const v = this.d.governor.decide({ action: 'read', caller: c, dest: loc, destExists: true, content: null, file: { loc, cls } });
       if (!v.proceed) return { result: EACCES };
     }

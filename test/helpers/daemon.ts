@@ -21,6 +21,8 @@ export interface HarnessOptions {
   subzones?: Array<{ path: string; zone: string }>;
   /** Seed files in the data source dir: relative path → content. */
   files?: Record<string, string | Buffer>;
+  /** Runs after the directories exist and before the daemon starts (e.g. to mount a tmpfs). */
+  beforeStart?: (paths: { dir: string; state: string; data: string }) => void;
 }
 
 export interface RunResult {
@@ -157,6 +159,7 @@ export async function startDaemon(t: TapLike, o: HarnessOptions = {}): Promise<H
     fs.chmodSync(p, 0o644);
   }
   writeConfig(paths, o);
+  o.beforeStart?.(paths);
 
   let current = await spawnDaemon(paths.config);
   let stopped = false;
