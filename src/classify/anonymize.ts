@@ -130,14 +130,16 @@ const DELIMITERS = [',', '\t', ';', '|'];
 function table(buf: Buffer, path: string | undefined): { cells: CellSpan[]; header: string[] } | undefined {
   const ext = path?.toLowerCase().match(/\.(csv|tsv|psv|txt|dat)$/)?.[1];
   let best: { cells: CellSpan[]; header: string[] } | undefined;
+  const nl = buf.indexOf(0x0a);
+  const firstLine = nl < 0 ? buf : buf.subarray(0, nl);
   for (const d of ext === 'tsv' ? ['\t'] : DELIMITERS) {
-    const firstLine = buf.subarray(0, Math.max(0, buf.indexOf(0x0a)) || buf.length);
-    if (!firstLine.includes(d)) continue;
-    const cells = cellSpans(buf, d);
-    const header = cells.filter((c) => c.row === 0).map((c) => buf.toString('utf8', c.start, c.end).trim());
+    // The header decides cheaply whether the whole content is worth splitting into cells.
+    const header = cellSpans(firstLine, d).map((c) => firstLine.toString('utf8', c.start, c.end).trim());
     if (header.length < 2 || (best && header.length <= best.header.length)) continue;
     if (header.some((h) => h.length > 48 || h.split(/\s+/).length > 4)) continue;
     if (header.filter((h) => /^[a-z_][a-z0-9_]*$/.test(normaliseHeader(h))).length < Math.ceil(header.length * 0.6)) continue;
+    const cells = cellSpans(buf, d);
+    if (cells.filter((c) => c.row === 0).length !== header.length) continue;
     const widths = new Map<number, number>();
     for (const c of cells) if (c.row > 0) widths.set(c.row, (widths.get(c.row) ?? 0) + 1);
     // A trailing line break leaves one empty cell in a row of its own: not a data row.
