@@ -88,6 +88,28 @@ export interface ProcessFacts {
   ppid: number;
   comm: string;
   exe: string;
+  /** LACUNA_PURPOSE from the process's environment at exec (inherited by its children). */
+  purpose: string | null;
+}
+
+/**
+ * A process declares what it uses data for with LACUNA_PURPOSE in its environment
+ * (`LACUNA_PURPOSE=fraud-review python3 job.py`); policies see it as input.purpose.
+ * The environment is read once per process, from /proc, as the kernel recorded it at exec.
+ */
+function declaredPurpose(pid: number): string | null {
+  try {
+    const env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
+    for (const entry of env.split('\0')) {
+      if (entry.startsWith('LACUNA_PURPOSE=')) {
+        const v = entry.slice('LACUNA_PURPOSE='.length).trim();
+        return v && /^[A-Za-z0-9_.:-]{1,64}$/.test(v) ? v : null;
+      }
+    }
+  } catch {
+    /* gone, or not readable */
+  }
+  return null;
 }
 
 const processCache = new Map<number, { startTime: string; facts: ProcessFacts }>();
@@ -98,7 +120,7 @@ export function processFacts(pid: number): ProcessFacts {
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
-    return { pid, ppid: 0, comm: '?', exe: '?' };
+    return { pid, ppid: 0, comm: '?', exe: '?', purpose: null };
   }
   // comm is in parentheses and may itself contain spaces or parentheses.
   const close = stat.lastIndexOf(')');
@@ -114,7 +136,7 @@ export function processFacts(pid: number): ProcessFacts {
   } catch {
     /* kernel thread or gone */
   }
-  const facts = { pid, ppid, comm, exe };
+  const facts = { pid, ppid, comm, exe, purpose: declaredPurpose(pid) };
   if (processCache.size > 4096) processCache.clear();
   processCache.set(pid, { startTime, facts });
   return facts;

@@ -96,6 +96,7 @@ export class Governor {
       user: { uid: a.caller.uid, gid: a.caller.gid, name: user, groups: groupsOf(a.caller.uid, a.caller.gid) },
       process: { pid: proc.pid, ppid: proc.ppid, exe: proc.exe, comm: proc.comm },
       exceptions,
+      purpose: proc.purpose,
       now,
     });
     const source = input.source as { tier: Tier; tags: string[] };
