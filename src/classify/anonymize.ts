@@ -73,21 +73,33 @@ function mask(type: string): string {
   return `[${type.toUpperCase()}]`;
 }
 
+/** Context each piece of a large input is located with on both sides of the part it owns. */
+const PIECE_OVERLAP = 64 * 1024;
+
 /**
- * Located matches of buf in sync-sized pieces cut at line breaks (a value never spans a piece
- * unless it spans a line, like a PEM body: the re-scan of the output reports such a miss).
+ * Located matches of buf, in sync-sized pieces for large input. Each piece owns the matches
+ * whose value starts in its part (cut at a line break) and is located with PIECE_OVERLAP bytes
+ * of context on both sides, so a label before a boundary or a PEM body across it is still seen
+ * whole. `firstPiece` moves the boundaries (the re-scan of the output uses other ones).
  */
-function locateAll(set: RuleSet, buf: Buffer): LocatedMatch[] {
-  const max = syncMaxBytes();
+function locateAll(set: RuleSet, buf: Buffer, firstPiece?: number): LocatedMatch[] {
+  const own = syncMaxBytes() - 2 * PIECE_OVERLAP;
   const out: LocatedMatch[] = [];
-  for (let off = 0; off < buf.length; ) {
-    let end = Math.min(buf.length, off + max);
-    if (end < buf.length) {
-      const nl = buf.lastIndexOf(0x0a, end - 1);
-      if (nl > off) end = nl + 1;
+  if (buf.length <= syncMaxBytes()) out.push(...locate(set, buf));
+  else {
+    for (let off = 0; off < buf.length; ) {
+      let end = Math.min(buf.length, off + (off === 0 && firstPiece ? Math.min(firstPiece, own) : own));
+      if (end < buf.length) {
+        const nl = buf.lastIndexOf(0x0a, end - 1);
+        if (nl > off) end = nl + 1;
+      }
+      const from = Math.max(0, off - PIECE_OVERLAP);
+      for (const m of locate(set, buf.subarray(from, Math.min(buf.length, end + PIECE_OVERLAP)))) {
+        const start = m.start + from;
+        if (start >= off && start < end) out.push({ ...m, start, end: m.end + from });
+      }
+      off = end;
     }
-    for (const m of locate(set, buf.subarray(off, end))) out.push({ ...m, start: m.start + off, end: m.end + off });
-    off = end;
   }
   return out.filter((m) => m.category === 'pii' || m.category === 'secret');
 }
@@ -212,7 +224,7 @@ function lineOf(buf: Buffer, offsets: number[]): number[] {
 /** Validated PII and secrets in buf, as findings (type, category, count, first five lines). */
 function findings(set: RuleSet, buf: Buffer): Finding[] {
   const byType = new Map<string, { category: 'pii' | 'secret'; starts: number[] }>();
-  for (const m of locateAll(set, buf)) {
+  for (const m of locateAll(set, buf, Math.floor(syncMaxBytes() / 2))) {
     const k = `${m.category}/${m.type}`;
     const f = byType.get(k) ?? { category: m.category as 'pii' | 'secret', starts: [] };
     f.starts.push(m.start);

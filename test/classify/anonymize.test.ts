@@ -183,3 +183,19 @@ t.test('input beyond the 8 MiB sync limit is anonymized in pieces cut at line br
   t.same(r.remaining, []);
   t.equal(r.output.toString('utf8').split('\n')[150_000], `149999,contact ${pseudonym(key, 'email', 'person149999.lastname@acme-corp.com')} about order 149999 today`);
 });
+
+t.test('a PEM key across a piece boundary of a huge input is still replaced whole', async (t) => {
+  const pem = read(corpus, 'deploy_key.pem').toString('utf8');
+  const [header, ...rest] = pem.split('\n');
+  const limit = 8 * 1024 * 1024 - 2 * 64 * 1024;
+  // Filler lines so that the header's line break is the last one before the first piece ends.
+  const fillerBytes = limit - 10 - header!.length;
+  const line = 'lorem ipsum dolor sit amet\n';
+  const filler = line.repeat(Math.floor(fillerBytes / line.length)) + 'x'.repeat((fillerBytes % line.length) - 1) + '\n';
+  const buf = Buffer.from(filler + header + '\n' + rest.join('\n'));
+  t.equal(buf.indexOf(header!) + header!.length + 1, limit - 9);
+  const r = anonymize(buf, { key });
+  t.same(r.replaced, [{ type: 'private_key', count: 1 }]);
+  t.same(r.remaining, []);
+  t.ok(r.output.subarray(-80).toString().endsWith('-----BEGIN PRIVATE KEY-----\n[PRIVATE_KEY]\n-----END PRIVATE KEY-----\n'));
+});
