@@ -60,7 +60,9 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const files = fs
     .readdirSync(here)
-    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !/^(run|types)\./.test(f) && !f.endsWith('.map'))
+    .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts') && !/^(run|types)\./.test(f) && !f.endsWith('.map') && !f.startsWith('_'))
+    // dist/ can hold outputs of deleted sources: run only scenarios whose source is in bench/.
+    .filter((f) => fs.existsSync(path.join(root, 'bench', f.replace(/\.js$/, '.ts'))))
     .filter((f) => wanted.length === 0 || wanted.includes(f.replace(/\.(js|ts)$/, '')));
   const sections: BenchSection[] = [];
   const failures: string[] = [];
