@@ -255,10 +255,18 @@ export function anonymize(buf: Buffer, opts: AnonymizeOptions): AnonymizeResult 
 
   const parts: Buffer[] = [];
   const counts = new Map<string, number>();
+  const tokens = new Map<string, string>();
   let pos = 0;
   for (const s of spans) {
     parts.push(buf.subarray(pos, s.start));
-    const token = s.secret || mode === 'mask' ? mask(s.type) : pseudonym(opts.key, s.type, buf.toString('utf8', s.start, s.end));
+    let token: string;
+    if (s.secret || mode === 'mask') token = mask(s.type);
+    else {
+      // Tables repeat values (names, cities of a person's address): one HMAC per distinct value.
+      const memo = `${s.type}\0${buf.toString('utf8', s.start, s.end)}`;
+      token = tokens.get(memo) ?? pseudonym(opts.key, s.type, buf.toString('utf8', s.start, s.end));
+      tokens.set(memo, token);
+    }
     parts.push(Buffer.from(token));
     counts.set(s.type, (counts.get(s.type) ?? 0) + 1);
     pos = s.end;
