@@ -63,20 +63,32 @@ write_actions := {"create", "open_write", "write", "truncate", "rename", "link",
 
 content_findings := object.get(input.source, ["content", "findings"], [])
 
+# Personal data counts only when the classifier found it decisive. Layer 1 reports weak,
+# uncorroborated signals (one email address in a README) as findings too, yet leaves the
+# content PUBLIC; the content tier is its verdict (docs/CLASSIFICATION.md, "Tier mapping").
+# A content document without a tier counts its findings: unknown is not PUBLIC.
+pii_decisive if not input.source.content.tier == "PUBLIC"
+
+# "column": a table header naming personal-data columns over data rows (a CSV "ssn" column
+# of masked values has no "pii" finding, only this one).
+pii_categories := {"pii", "column"}
+
 # Cheap guards first: most writes carry no findings, so the sorted type lists are rarely built.
 has_pii if {
 	some f in content_findings
-	f.category == "pii"
+	f.category in pii_categories
 	f.count > 0
+	pii_decisive
 }
 
+# Secrets count whatever the content tier: every secret finding is validated and strong.
 has_secret if {
 	some f in content_findings
 	f.category == "secret"
 	f.count > 0
 }
 
-pii_types := sort({f.type | some f in content_findings; f.category == "pii"; f.count > 0})
+pii_types := sort({f.type | some f in content_findings; f.category in pii_categories; f.count > 0; pii_decisive})
 
 secret_types := sort({f.type | some f in content_findings; f.category == "secret"; f.count > 0})
 
@@ -109,7 +121,14 @@ provenance_tags := [sprintf("add-tag:DERIVED_FROM_%s", [t]) | some t in sort(inp
 
 # ---------------------------------------------------------------- alternatives
 
-alt_anonymise := sprintf("anonymise it first: lacuna-fs anonymize %s --out %s/%s", [source_path, cfg.governed_workspace, file_name])
+# `lacuna-fs anonymize IN OUT` refuses IN = OUT, so a source already at the suggested
+# output gets a distinct name.
+alt_anonymise := sprintf("anonymise it first: lacuna-fs anonymize %s %s", [source_path, anonymised_path])
+
+anonymised_path := p if {
+	p := sprintf("%s/%s", [cfg.governed_workspace, file_name])
+	p != source_path
+} else := sprintf("%s/anonymised-%s", [cfg.governed_workspace, file_name])
 
 alt_aggregate := "aggregate it first (group counts or sums, no individual rows); an aggregate of PII is downgraded to INTERNAL and may then leave governed storage"
 

@@ -32,7 +32,30 @@ base := {
 
 proprietary := object.union(base, {"source": {"tier": "PROPRIETARY", "tags": ["FINANCE"]}})
 
-pii_content := object.union(base, {"source": {"content": {"findings": [{"type": "ssn", "category": "pii", "count": 3}]}}})
+# Inputs shaped as the daemon builds them: source.tier = max(content.tier, lineage.tier).
+
+# Three validated SSNs: strong PII, so layer 1 makes the content (and the source) PROPRIETARY.
+pii_content := object.union(base, {"source": {
+	"tier": "PROPRIETARY", "tags": ["PII"],
+	"content": {"tier": "PROPRIETARY", "tags": ["PII"], "findings": [{"type": "ssn", "category": "pii", "count": 3}]},
+}})
+
+# One email address and nothing corroborating it (a README's contact line): layer 1
+# reports the finding but leaves the content PUBLIC ("Weak personal-data signal only").
+weak_email := object.union(base, {"source": {"content": {"findings": [{"type": "email", "category": "pii", "count": 1}]}}})
+
+# A CSV whose header names an "ssn" column over data rows of masked values: no "pii"
+# finding, only a "column" one, and the content is PROPRIETARY.
+ssn_column := object.union(base, {"source": {
+	"tier": "PROPRIETARY", "tags": ["PII"],
+	"content": {"tier": "PROPRIETARY", "tags": ["PII"], "findings": [{"type": "ssn", "category": "column", "count": 1}]},
+}})
+
+# A validated secret: layer 1 makes the content PROPRIETARY with tag SECRET.
+secret_content := object.union(base, {"source": {
+	"tier": "PROPRIETARY", "tags": ["SECRET"],
+	"content": {"tier": "PROPRIETARY", "tags": ["SECRET"], "findings": [{"type": "aws_access_key", "category": "secret", "count": 1}]},
+}})
 
 to_zone(inp, kind) := object.union(inp, {"destination": {"zone": kind, "zone_kind": kind}})
 
@@ -61,11 +84,38 @@ test_proprietary_to_unmanaged_denied_with_alternatives if {
 	d.policy_id == "proprietary-outside-governed"
 	contains(d.reasoning, "/export/customers.csv")
 	contains(d.reasoning, "unmanaged")
-	some alt in d.alternatives
-	startswith(alt, "anonymise it first: lacuna-fs anonymize /governed/crm/customers.csv")
-	some req in d.alternatives
-	contains(req, "lacuna-fs exception request --path /governed/crm/customers.csv --dest /export/customers.csv")
-	count(d.alternatives) == 4
+	d.alternatives == [
+		"anonymise it first: lacuna-fs anonymize /governed/crm/customers.csv /governed/workspace/customers.csv",
+		"aggregate it first (group counts or sums, no individual rows); an aggregate of PII is downgraded to INTERNAL and may then leave governed storage",
+		"work in the governed workspace instead: cp /governed/crm/customers.csv /governed/workspace/",
+		"request an exception: lacuna-fs exception request --path /governed/crm/customers.csv --dest /export/customers.csv --justification \"<why>\"",
+	]
+}
+
+# `lacuna-fs anonymize IN OUT` takes IN and OUT as positional arguments (there is no --out).
+test_anonymise_alternative_names_in_and_out_positionally if {
+	d := lacuna.decision with input as proprietary
+	alt := d.alternatives[0]
+	alt == "anonymise it first: lacuna-fs anonymize /governed/crm/customers.csv /governed/workspace/customers.csv"
+	not contains(alt, "--out")
+}
+
+test_anonymise_alternative_writes_into_the_configured_workspace if {
+	d := lacuna.decision with input as proprietary with data.lacuna.config.governed_workspace as "/srv/governed/ws"
+	"anonymise it first: lacuna-fs anonymize /governed/crm/customers.csv /srv/governed/ws/customers.csv" in d.alternatives
+}
+
+test_anonymise_alternative_never_suggests_out_equal_to_in if {
+	inp := object.union(proprietary, {"source": {"lineage": {"copy_of": "/governed/workspace/customers.csv"}}})
+	d := lacuna.decision with input as inp
+	"anonymise it first: lacuna-fs anonymize /governed/workspace/customers.csv /governed/workspace/anonymised-customers.csv" in d.alternatives
+}
+
+test_anonymise_alternative_offered_for_pii_in_content if {
+	inp := to_zone(object.union(weak_email, {"source": {"tier": "INTERNAL", "content": {"tier": "INTERNAL"}}}), "internal")
+	d := lacuna.decision with input as inp
+	d.policy_id == "pii-in-content"
+	d.alternatives[0] == "anonymise it first: lacuna-fs anonymize /governed/crm/customers.csv /governed/workspace/customers.csv"
 }
 
 test_proprietary_to_internal_denied if {
@@ -98,15 +148,87 @@ test_internal_to_unmanaged_allowed if {
 	d.allow
 }
 
-test_pii_in_content_blocks_public_source if {
+test_validated_ssns_deny_a_copy_to_unmanaged if {
 	d := lacuna.decision with input as pii_content
 	not d.allow
-	d.policy_id == "pii-in-content"
-	contains(d.reasoning, "ssn")
-	not contains(d.reasoning, "123-45")
+	d.policy_id == "proprietary-outside-governed"
+	"pii-in-content" in lacuna.violations with input as pii_content
 }
 
-test_pii_in_content_blocks_internal_zone if {
+test_pii_in_content_reason_names_types_never_values if {
+	r := lacuna.reason("pii-in-content") with input as pii_content
+	contains(r, "personal data (ssn)")
+	not contains(r, "123-45")
+}
+
+# Regression: copying a README with one contact email address to an unmanaged zone was
+# denied as pii-in-content although the classifier had left the content PUBLIC.
+test_weak_pii_in_public_content_allowed_to_unmanaged if {
+	d := lacuna.decision with input as weak_email
+	d.allow
+	d.policy_id == "tier-permits"
+	not "pii-in-content" in lacuna.violations with input as weak_email
+}
+
+test_weak_pii_in_public_content_allowed_to_external if {
+	d := lacuna.decision with input as to_zone(weak_email, "external")
+	d.allow
+}
+
+# The same email counts once the content is not PUBLIC (a path rule floor, or layer 2/3):
+# INTERNAL data may sit in an internal zone, its personal data may not.
+test_weak_pii_counts_when_content_tier_is_not_public if {
+	inp := to_zone(object.union(weak_email, {"source": {"tier": "INTERNAL", "content": {"tier": "INTERNAL"}}}), "internal")
+	d := lacuna.decision with input as inp
+	not d.allow
+	d.policy_id == "pii-in-content"
+	contains(d.reasoning, "personal data (email)")
+}
+
+test_pii_counts_when_content_tier_is_missing if {
+	untiered := object.remove(weak_email.source.content, ["tier"])
+	inp := object.union(object.union(weak_email, {"source": {"content": null}}), {"source": {"content": untiered}})
+	d := lacuna.decision with input as inp
+	not d.allow
+	d.policy_id == "pii-in-content"
+}
+
+test_pii_column_counts_when_content_tier_says_so if {
+	"pii-in-content" in lacuna.violations with input as ssn_column
+	r := lacuna.reason("pii-in-content") with input as ssn_column
+	contains(r, "personal data (ssn)")
+}
+
+test_pii_column_in_public_content_not_counted if {
+	# One weak column ("name") over data rows: reported, content left PUBLIC.
+	inp := object.union(base, {"source": {"content": {"findings": [{"type": "name", "category": "column", "count": 1}]}}})
+	d := lacuna.decision with input as inp
+	d.allow
+}
+
+test_aggregate_with_pii_column_not_downgraded if {
+	inp := object.union(ssn_column, {"source": {"lineage": {"aggregate": true}}})
+	d := lacuna.decision with input as inp
+	not d.allow
+	d.policy_id == "proprietary-outside-governed"
+	not "set-tier:INTERNAL" in d.obligations
+}
+
+test_secret_in_content_denied if {
+	d := lacuna.decision with input as secret_content
+	not d.allow
+	d.policy_id == "secret-in-content"
+	contains(d.reasoning, "(aws_access_key)")
+}
+
+test_secret_counts_whatever_the_content_tier if {
+	inp := object.union(weak_email, {"source": {"content": {"findings": [{"type": "github_token", "category": "secret", "count": 1}]}}})
+	d := lacuna.decision with input as inp
+	not d.allow
+	d.policy_id == "secret-in-content"
+}
+
+test_validated_ssns_denied_in_internal_zone if {
 	d := lacuna.decision with input as to_zone(pii_content, "internal")
 	not d.allow
 }
@@ -117,8 +239,7 @@ test_pii_in_content_allowed_in_governed_zone if {
 }
 
 test_secret_never_excepted if {
-	inp := object.union(base, {"source": {"content": {"findings": [{"type": "aws_access_key", "category": "secret", "count": 1}]}}})
-	d := lacuna.decision with input as with_exception(inp, exception({}))
+	d := lacuna.decision with input as with_exception(secret_content, exception({}))
 	not d.allow
 	d.policy_id == "secret-in-content"
 }
@@ -232,7 +353,7 @@ test_pii_aggregate_downgraded_to_internal_with_provenance if {
 }
 
 test_aggregate_still_holding_pii_not_downgraded if {
-	inp := object.union(proprietary, {"source": {"tags": ["PII"], "lineage": {"aggregate": true}, "content": {"findings": [{"type": "email", "category": "pii", "count": 40}]}}})
+	inp := object.union(proprietary, {"source": {"tags": ["PII"], "lineage": {"aggregate": true}, "content": {"tier": "PROPRIETARY", "tags": ["PII"], "findings": [{"type": "email", "category": "pii", "count": 40}]}}})
 	d := lacuna.decision with input as inp
 	not d.allow
 }

@@ -44,7 +44,8 @@ t.test('a PROPRIETARY copy into an unmanaged zone is denied with actionable alte
   t.equal(d.policy_id, 'proprietary-outside-governed');
   t.match(d.reasoning, /\/export\/customers\.csv/);
   t.match(d.reasoning, /\/governed\/crm\/customers\.csv/);
-  t.ok(d.alternatives.some((a) => a.includes('lacuna-fs anonymize /governed/crm/customers.csv')));
+  t.ok(d.alternatives.includes('anonymise it first: lacuna-fs anonymize /governed/crm/customers.csv /governed/workspace/customers.csv'), 'anonymize takes IN and OUT positionally');
+  t.notOk(d.alternatives.some((a) => a.includes('--out')));
   t.ok(d.alternatives.some((a) => a.includes('lacuna-fs exception request --path /governed/crm/customers.csv --dest /export/customers.csv')));
   t.same(d.obligations, []);
 });
@@ -74,4 +75,73 @@ t.test('the decision is deterministic across repeated calls (shared rule cache)'
   const inputs = [input(), input({ action: 'read' }), input({ destination: { ...(input().destination as object), zone_kind: 'governed' } })];
   const first = inputs.map((i) => b.decide(i));
   for (let k = 0; k < 50; k++) t.same(inputs.map((i) => b.decide(i)), first);
+});
+
+// Sources and content as the daemon builds them (src/fs/policy-input.ts): source.tier is
+// max(content.tier, lineage.tier), findings carry type, category and count only.
+type Content = { tier: string; tags: string[]; findings: { type: string; category: string; count: number }[] };
+const TIERS = ['PUBLIC', 'INTERNAL', 'PROPRIETARY'];
+
+function copyOf(content: Content, opts: { lineageTier?: string; aggregate?: boolean; zoneKind?: string } = {}): Record<string, unknown> {
+  const lineageTier = opts.lineageTier ?? 'PUBLIC';
+  const zoneKind = opts.zoneKind ?? 'unmanaged';
+  const readme = '/governed/src/TypeScript/README.md';
+  return input({
+    source: {
+      tier: TIERS[Math.max(TIERS.indexOf(content.tier), TIERS.indexOf(lineageTier))],
+      tags: content.tags,
+      content,
+      lineage: {
+        tier: lineageTier,
+        tags: content.tags,
+        files: [{ path: readme, mount: 'data', zone: 'governed', tier: lineageTier, tags: content.tags }],
+        copy_of: readme,
+        aggregate: opts.aggregate ?? false,
+      },
+    },
+    destination: { path: '/export/README.md', mount: 'export', zone: zoneKind, zone_kind: zoneKind, encrypted: false, external: false, exists: false },
+  });
+}
+
+t.test('a README with one contact email (content left PUBLIC by layer 1) may be copied to an unmanaged zone', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  const d = b.decide(copyOf({ tier: 'PUBLIC', tags: [], findings: [{ type: 'email', category: 'pii', count: 1 }] }));
+  t.equal(d.allow, true, d.reasoning);
+  t.equal(d.policy_id, 'tier-permits');
+});
+
+t.test('three validated SSNs (content PROPRIETARY) are denied outside governed zones, allowed inside', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  const ssns: Content = { tier: 'PROPRIETARY', tags: ['PII'], findings: [{ type: 'ssn', category: 'pii', count: 3 }] };
+  const d = b.decide(copyOf(ssns));
+  t.equal(d.allow, false);
+  t.equal(d.policy_id, 'proprietary-outside-governed');
+  t.equal(b.decide(copyOf(ssns, { zoneKind: 'governed' })).allow, true);
+});
+
+t.test('a CSV "ssn" column over data rows counts as personal data, so an aggregate of it is not downgraded', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  const column: Content = { tier: 'PROPRIETARY', tags: ['PII'], findings: [{ type: 'ssn', category: 'column', count: 1 }] };
+  const d = b.decide(copyOf(column, { lineageTier: 'PROPRIETARY', aggregate: true }));
+  t.equal(d.allow, false);
+  t.equal(d.policy_id, 'proprietary-outside-governed');
+  t.notOk(d.obligations.includes('set-tier:INTERNAL'));
+});
+
+t.test('weak personal data counts once the content is not PUBLIC (INTERNAL content into an internal zone)', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  const d = b.decide(copyOf({ tier: 'INTERNAL', tags: [], findings: [{ type: 'email', category: 'pii', count: 1 }] }, { zoneKind: 'internal' }));
+  t.equal(d.allow, false);
+  t.equal(d.policy_id, 'pii-in-content');
+  t.match(d.reasoning, /personal data \(email\)/);
+  t.equal(d.alternatives[0], 'anonymise it first: lacuna-fs anonymize /governed/src/TypeScript/README.md /governed/workspace/README.md');
+});
+
+t.test('a secret finding is denied whatever the content tier says', async (t) => {
+  const b = await loadPolicyBundle(POLICIES);
+  for (const tier of ['PROPRIETARY', 'PUBLIC']) {
+    const d = b.decide(copyOf({ tier, tags: tier === 'PUBLIC' ? [] : ['SECRET'], findings: [{ type: 'aws_access_key', category: 'secret', count: 1 }] }));
+    t.equal(d.allow, false, tier);
+    t.equal(d.policy_id, 'secret-in-content', tier);
+  }
 });
