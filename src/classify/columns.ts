@@ -12,6 +12,8 @@ export interface ColumnEvidence {
 }
 
 const DELIMS = [',', '\t', ';', '|'];
+/** What anonymize() writes in place of a value: `<type>_<12 hex>` or `[TYPE]`. */
+const ANONYMISED = /^(?:[a-z][a-z0-9_]*_[0-9a-f]{12}|\[[A-Z][A-Z0-9_]*\])$/;
 const MAX_HEAD = 64 * 1024;
 
 function splitRow(line: string, d: string): string[] {
@@ -68,17 +70,29 @@ export function columnEvidence(head: Buffer, dict: ColumnDictionary, path?: stri
   if (wordy < Math.ceil(cells.length * 0.6)) return undefined;
   let dataRows = 0;
   let consistent = 0;
+  // Per column: cells with a value, and how many of them are anonymize() tokens.
+  const filled = new Array<number>(best.n).fill(0);
+  const tokens = new Array<number>(best.n).fill(0);
   for (const l of lines.slice(1)) {
     if (l.trim() === '') continue;
     dataRows++;
-    const n = splitRow(l, best.d).length;
-    if (n === best.n) consistent++;
+    const row = splitRow(l, best.d);
+    if (row.length === best.n) consistent++;
+    row.forEach((cell, i) => {
+      if (i >= best!.n) return;
+      const v = cell.trim();
+      if (v === '') return;
+      filled[i]!++;
+      if (ANONYMISED.test(v)) tokens[i]!++;
+    });
   }
   // Prose with commas is not a table: most rows must have the header's field count.
   if (dataRows > 0 && consistent < dataRows * 0.8) return undefined;
   if (dataRows === 0 && !ext) return undefined;
   const ev: ColumnEvidence = { delimiter: best.d, dataRows, strong: [], weak: [] };
   cells.forEach((c, i) => {
+    // A column whose every value is a pseudonym or a mask names personal data it no longer holds.
+    if (filled[i]! > 0 && tokens[i] === filled[i]) return;
     const s = dict.strong.get(c);
     if (s) ev.strong.push({ header: c, type: s, column: i + 1 });
     const w = dict.weak.get(c);

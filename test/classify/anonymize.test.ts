@@ -199,3 +199,16 @@ t.test('a PEM key across a piece boundary of a huge input is still replaced whol
   t.same(r.remaining, []);
   t.ok(r.output.subarray(-80).toString().endsWith('-----BEGIN PRIVATE KEY-----\n[PRIVATE_KEY]\n-----END PRIVATE KEY-----\n'));
 });
+
+t.test('an anonymised table is no longer personal data by its header; one real value left in a column still is', async (t) => {
+  for (const name of ['crm_export.csv', 'payroll_2025_03.csv', 'admissions.tsv', 'drivers.csv']) {
+    t.equal(classifier.classifyBuffer(read(corpus, name), { path: name }).tier, 'PROPRIETARY', `${name} before`);
+    for (const mode of ['pseudonymise', 'mask'] as const) {
+      const out = anonymize(read(corpus, name), { key, path: name, mode }).output;
+      const c = classifier.classifyBuffer(out, { path: name });
+      t.equal(c.tier, 'PUBLIC', `${name} after (${mode}): ${c.reasoning}`);
+    }
+  }
+  const table = 'id,dob,notes\n1,date_of_birth_0123456789ab,x\n2,[DATE_OF_BIRTH],y\n3,1984-07-23,z\n';
+  t.equal(classifier.classifyBuffer(Buffer.from(table), { path: 't.csv' }).tier, 'PROPRIETARY', 'a dob column with one real date is still a PII column');
+});
