@@ -32,7 +32,12 @@ export function checkStore(kv: Kv): CheckResult {
   const exists = (id: number, what: string): void => {
     if (!nodes.has(id)) report(`${what} refers to missing node ${id}`);
   };
-  for (const { key, value } of kv.range('paths', K.fullRange())) exists(value as number, `path ${String(key)}`);
+  for (const { key, value } of kv.range('paths', K.fullRange())) {
+    const e = K.pathEntry(key, value);
+    if (e === undefined) report(`path key ${String(key).slice(0, 80)} holds ${JSON.stringify(value)?.slice(0, 80)}`);
+    else if (K.keyId(K.pathKey(e.path)) !== K.keyId(key)) report(`path ${e.path.slice(0, 80)}… is stored under another key`);
+    else exists(e.node, `path ${e.path.slice(0, 200)}`);
+  }
   for (const { key, value } of kv.range('inodes', K.fullRange())) {
     const [dev, ino] = key as number[];
     const n = nodes.get(value as number);

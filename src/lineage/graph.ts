@@ -55,8 +55,18 @@ export class Graph {
 
   /** The node a path names (user-visible or source path), deleted ones included. */
   byPath(path: string): NodeRec | undefined {
-    const id = this.kv.get('paths', K.pathKey(path)) as number | undefined;
+    const id = this.pathNode(path);
     return id === undefined ? undefined : this.node(id);
+  }
+
+  // Every `paths` read and write goes through these two: a long path's key is a hash,
+  // and its value carries the path so a lookup checks it got the path it asked for.
+  private pathNode(path: string): number | undefined {
+    return K.pathTarget(path, this.kv.get('paths', K.pathKey(path)));
+  }
+
+  private setPath(path: string, id: number): void {
+    this.kv.put('paths', K.pathKey(path), K.pathValue(path, id));
   }
 
   /** The live node of a file without creating one: by inode, else by path. */
@@ -148,15 +158,15 @@ export class Graph {
     };
     this.kv.put('meta', K.metaKey.nextNode, this.nextId);
     this.setInode(file.dev, file.ino, n.id);
-    this.kv.put('paths', K.pathKey(file.path), n.id);
-    if (file.sourcePath !== file.path) this.kv.put('paths', K.pathKey(file.sourcePath), n.id);
+    this.setPath(file.path, n.id);
+    if (file.sourcePath !== file.path) this.setPath(file.sourcePath, n.id);
     this.save(n);
     return n;
   }
 
   private addLink(n: NodeRec, path: string): void {
     n.links = sortedUnion(n.links ?? [], [path]);
-    this.kv.put('paths', K.pathKey(path), n.id);
+    this.setPath(path, n.id);
     this.save(n);
   }
 
@@ -176,8 +186,8 @@ export class Graph {
       n.ino = to.ino;
     }
     this.setInode(n.dev, n.ino, n.id);
-    this.kv.put('paths', K.pathKey(n.path), n.id);
-    this.kv.put('paths', K.pathKey(n.sourcePath), n.id);
+    this.setPath(n.path, n.id);
+    this.setPath(n.sourcePath, n.id);
     this.save(n);
   }
 
@@ -189,7 +199,12 @@ export class Graph {
   moveTree(from: FileRef, to: FileRef): number {
     const ids = new Set<number>();
     for (const dir of new Set([from.path, from.sourcePath])) {
-      for (const { value } of this.kv.range('paths', K.pathsBelow(dir))) ids.add(value as number);
+      for (const range of K.pathsBelow(dir)) {
+        for (const { key, value } of this.kv.range('paths', range)) {
+          const e = K.pathEntry(key, value);
+          if (e !== undefined && K.isBelow(e.path, dir)) ids.add(e.node);
+        }
+      }
     }
     const swap = (p: string): string => {
       for (const [a, b] of [
@@ -210,7 +225,7 @@ export class Graph {
       if (n.links) n.links = n.links.map(swap).sort();
       n.mount = to.mount;
       n.zone = to.zone;
-      for (const p of [n.path, n.sourcePath, ...(n.links ?? [])]) this.kv.put('paths', K.pathKey(p), n.id);
+      for (const p of [n.path, n.sourcePath, ...(n.links ?? [])]) this.setPath(p, n.id);
       this.save(n);
       moved++;
     }
@@ -218,7 +233,7 @@ export class Graph {
   }
 
   private dropPath(n: NodeRec, path: string): void {
-    if ((this.kv.get('paths', K.pathKey(path)) as number | undefined) === n.id) this.kv.del('paths', K.pathKey(path));
+    if (this.pathNode(path) === n.id) this.kv.del('paths', K.pathKey(path));
   }
 
   /**

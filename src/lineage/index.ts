@@ -55,7 +55,7 @@ export async function openLineage(dir: string, opts: OpenOptions = {}): Promise<
   }
   let kv: Kv;
   try {
-    kv = new Kv(dir, { readOnly: opts.readOnly, onClose: release });
+    kv = new Kv(dir, { readOnly: opts.readOnly, onClose: release, maxPendingWrites: opts.maxPendingWrites });
   } catch (e) {
     release?.();
     throw e;

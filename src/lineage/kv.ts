@@ -2,6 +2,8 @@
 // are committed in one transaction per batch, off the hot path; reads consult the
 // overlay first, so callers see their own writes before the commit. One batch = one
 // LMDB transaction, so a kill -9 leaves the store at a batch boundary, never inside one.
+// A failed commit (a full disk) keeps its batch in the overlay and is retried with
+// backoff; while commits fail the overlay is bounded, the oldest writes dropped and counted.
 
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +16,30 @@ const DELETE = Symbol('delete');
 const STRUCTURES = Symbol.for('structures');
 const OBJECT_DBS = new Set<DbName>(['nodes', 'edgesIn', 'events', 'runs', 'procs', 'fpNodes']);
 type Entry = { key: Key; value: unknown };
+
+/**
+ * What goes first when the overlay outgrows its bound while commits fail: the event
+ * log and run records (history), fingerprints (rebuilt by the next scan), persisted
+ * taint, then the graph itself. `meta` (id counters) is never dropped: reusing a node
+ * id would merge two files' lineage.
+ */
+const DROP_ORDER: readonly DbName[] = ['events', 'runEnds', 'runs', 'fp', 'fpNodes', 'procs', 'edgesOut', 'edgesIn', 'inodes', 'paths', 'nodes'];
+/** Default bound on unsaved writes while commits fail (about 100 MiB of overlay at worst). */
+export const MAX_PENDING_WRITES = 250_000;
+/** Retry delays after a failed commit: doubling from the first to the last. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/** Commit health, for stats(): a failing disk shows here instead of killing the daemon. */
+export interface KvHealth {
+  healthy: boolean;
+  lastError?: string;
+  lastErrorAt?: number;
+  /** Commits that failed since the store was opened. */
+  failedCommits: number;
+  /** Writes dropped (never to be committed) to keep the overlay bounded while commits fail. */
+  droppedWrites: number;
+}
 
 /**
  * Unsaved writes of one database, also indexed by the first element of array keys so a
@@ -29,6 +55,17 @@ class Pending {
 
   get(id: string): Entry | undefined {
     return this.all.get(id);
+  }
+
+  delete(id: string): void {
+    const e = this.all.get(id);
+    if (e === undefined) return;
+    this.all.delete(id);
+    if (Array.isArray(e.key)) {
+      const m = this.byFirst.get(e.key[0]!);
+      m?.delete(id);
+      if (m?.size === 0) this.byFirst.delete(e.key[0]!);
+    }
   }
 
   set(id: string, e: Entry): void {
@@ -52,6 +89,8 @@ export interface KvOptions {
   readOnly?: boolean;
   /** Called once the environment is closed (releases the writer lock). */
   onClose?: () => void;
+  /** Bound on unsaved writes kept while commits fail (default MAX_PENDING_WRITES). */
+  maxPendingWrites?: number;
 }
 
 export class Kv {
@@ -63,6 +102,11 @@ export class Kv {
   private inflight: Record<DbName, Pending> | undefined;
   private commitChain: Promise<void> = Promise.resolve();
   private pendingCount = 0;
+  private readonly maxPending: number;
+  private readonly health: KvHealth = { healthy: true, failedCommits: 0, droppedWrites: 0 };
+  /** Consecutive failed commits, and when the next background attempt is due. */
+  private failures = 0;
+  private retryAt = 0;
   readonly dir: string;
   readonly readOnly: boolean;
   private readonly onClose: (() => void) | undefined;
@@ -71,6 +115,7 @@ export class Kv {
     this.dir = dir;
     this.onClose = opts.onClose;
     this.readOnly = opts.readOnly === true;
+    this.maxPending = opts.maxPendingWrites ?? MAX_PENDING_WRITES;
     if (!this.readOnly) mkdirSync(dir, { recursive: true });
     this.root = open({
       path: join(dir, DATA_FILE),
@@ -78,6 +123,11 @@ export class Kv {
       readOnly: this.readOnly,
       // 64 GiB of address space, not of disk: LMDB grows the file as needed.
       mapSize: 64 * 1024 ** 3,
+      // Every write here goes through transaction(). With event-turn batching on,
+      // lmdb-js also opens a batch of its own per event turn whose promise nobody can
+      // observe: when that commit fails (a full disk) it is an unhandled rejection,
+      // which kills the daemon.
+      eventTurnBatching: false,
     });
     const dbs = {} as Record<DbName, Database>;
     for (const name of DB_NAMES) {
@@ -105,6 +155,30 @@ export class Kv {
     const id = keyId(key);
     if (map.get(id) === undefined) this.pendingCount++;
     map.set(id, { key, value });
+    if (this.pendingCount > this.maxPending && !this.health.healthy) this.trim();
+  }
+
+  /**
+   * Drops unsaved writes down to 90% of the bound (so the cost is paid once per many
+   * puts): least important databases first (DROP_ORDER), oldest first within each.
+   * Only while commits fail; a healthy overlay drains every batch.
+   */
+  private trim(): void {
+    const target = Math.floor(this.maxPending * 0.9);
+    for (const name of DROP_ORDER) {
+      const p = this.pending[name];
+      for (const id of p.all.keys()) {
+        if (this.pendingCount <= target) return;
+        p.delete(id);
+        this.pendingCount--;
+        this.health.droppedWrites++;
+      }
+    }
+  }
+
+  /** Whether commits succeed, the last failure, and what was dropped while they did not. */
+  get status(): KvHealth {
+    return { ...this.health };
   }
 
   del(db: DbName, key: Key): void {
@@ -167,47 +241,92 @@ export class Kv {
 
   /**
    * Commits everything pending in one transaction. Commits are serialised; the promise
-   * resolves once this batch (and every earlier one) is durable.
+   * resolves once this batch (and every earlier one) is durable, and rejects when it
+   * failed (the batch stays pending; see status). `ifDue` (the batch timer) skips the
+   * attempt while the backoff after a failure runs; a flush forces it.
    */
-  commit(): Promise<void> {
+  commit(opts: { ifDue?: boolean } = {}): Promise<void> {
     // A failed commit must not stop the ones after it (its batch was put back).
-    const next = this.commitChain.catch(() => undefined).then(() => this.commitOnce());
+    const next = this.commitChain.catch(() => undefined).then(() => (opts.ifDue && Date.now() < this.retryAt ? undefined : this.commitOnce()));
     this.commitChain = next;
     return next;
   }
 
   private async commitOnce(): Promise<void> {
-    if (this.pendingCount === 0) return;
+    if (this.pendingCount === 0) {
+      if (this.failures > 0) this.recovered();
+      return;
+    }
     const batch = this.pending;
     this.pending = newPending();
     this.pendingCount = 0;
     this.inflight = batch;
     try {
+      const refused: unknown[] = [];
       await this.root.transaction(() => {
         for (const name of DB_NAMES) {
           const db = this.dbs[name];
           for (const { key, value } of batch[name].all.values()) {
-            if (value === DELETE) db.removeSync(key);
-            else db.putSync(key, value);
+            // A write LMDB cannot encode (a key over its size limit) would fail every
+            // retry of the batch and take the rest of the lineage with it: skip it, count it.
+            try {
+              if (value === DELETE) db.removeSync(key);
+              else db.putSync(key, value);
+            } catch (e) {
+              refused.push(e);
+            }
           }
         }
       });
+      if (refused.length > 0) {
+        this.health.droppedWrites += refused.length;
+        this.health.lastError = `${refused.length} write(s) refused by LMDB: ${errorText(refused[0])}`;
+        this.health.lastErrorAt = Date.now();
+      }
+      this.recovered();
     } catch (e) {
       // Nothing of the batch was written (a transaction is all or nothing): put it back
-      // under whatever was written since, so the next commit retries it.
+      // under whatever was written since, so the next commit retries it. The batch goes
+      // first, so the overlay stays oldest-first for trim().
+      const merged = newPending();
       for (const name of DB_NAMES) {
         const now = this.pending[name];
-        for (const [id, entry] of batch[name].all) {
-          if (now.get(id) === undefined) {
-            now.set(id, entry);
-            this.pendingCount++;
-          }
-        }
+        for (const [id, entry] of batch[name].all) if (now.get(id) === undefined) merged[name].set(id, entry);
+        for (const [id, entry] of now.all) merged[name].set(id, entry);
       }
+      this.pending = merged;
+      this.pendingCount = sizeOf(merged);
+      this.failed(e);
+      if (this.pendingCount > this.maxPending) this.trim();
       throw e;
     } finally {
       this.inflight = undefined;
     }
+  }
+
+  private failed(e: unknown): void {
+    this.failures++;
+    this.health.failedCommits++;
+    this.health.healthy = false;
+    this.health.lastErrorAt = Date.now();
+    this.health.lastError = errorText(e);
+    this.retryAt = Date.now() + Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (this.failures - 1));
+    // lmdb-js rejects the transaction with a generic "Commit failed" and the cause
+    // (ENOSPC, EIO …) on a second promise, commitError, which nothing else handles:
+    // observe it here, or it is an unhandled rejection.
+    const cause = (e as { commitError?: unknown } | undefined)?.commitError;
+    if (cause instanceof Promise) {
+      const at = this.health.lastErrorAt;
+      cause.catch((c: unknown) => {
+        if (this.health.lastErrorAt === at) this.health.lastError = `${errorText(e)}: ${errorText(c)}`;
+      });
+    }
+  }
+
+  private recovered(): void {
+    this.failures = 0;
+    this.retryAt = 0;
+    this.health.healthy = true;
   }
 
   /** Bytes of the data file on disk. */
@@ -236,6 +355,12 @@ function newPending(): Record<DbName, Pending> {
   const p = {} as Record<DbName, Pending>;
   for (const name of DB_NAMES) p[name] = new Pending();
   return p;
+}
+
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return code === undefined ? e.message : `${e.message} (code ${String(code)})`;
 }
 
 function sizeOf(p: Record<DbName, Pending>): number {

@@ -284,13 +284,20 @@ export class Lineage implements LineageStore {
   }
 
   stats(): LineageStats {
-    return {
+    const h = this.kv.status;
+    const out: LineageStats = {
       processes: this.taint.procs.size,
       nodes: this.graph.nodeCount,
       edges: this.kv.count('edgesIn'),
       pendingWrites: this.kv.pendingWrites + (this.content.bufferedBytes > 0 ? 1 : 0),
       dbBytes: this.kv.fileBytes(),
+      healthy: h.healthy,
+      failedCommits: h.failedCommits,
+      droppedWrites: h.droppedWrites,
     };
+    if (h.lastError !== undefined) out.lastError = h.lastError;
+    if (h.lastErrorAt !== undefined) out.lastErrorAt = new Date(h.lastErrorAt).toISOString();
+    return out;
   }
 
   // ---- batching -------------------------------------------------------------------
@@ -319,7 +326,12 @@ export class Lineage implements LineageStore {
     }
   }
 
-  /** One batch: fingerprints, copies, propagation, taint persistence, one commit. */
+  /**
+   * One batch: fingerprints, copies, propagation, taint persistence, one commit. A
+   * failed commit (a full disk) of a timer batch is not an error to surface later: the
+   * writes stay pending, the Kv retries with backoff and stats() shows it. A flush
+   * (`all`) commits now and its caller gets the failure.
+   */
   private tick(all: boolean): Promise<void> {
     const run = async (): Promise<void> => {
       try {
@@ -327,9 +339,13 @@ export class Lineage implements LineageStore {
         this.closeRuns(this.taint.drainEnded());
         if (this.graph.hasRaised) this.graph.settle();
         this.persistTaint();
-        await this.kv.commit();
       } catch (e) {
         this.batchError = e;
+      }
+      try {
+        await this.kv.commit({ ifDue: !all });
+      } catch (e) {
+        if (all) this.batchError = e;
       }
     };
     // Batches never overlap; a flush waits for the one in progress and then runs its own.

@@ -121,6 +121,15 @@ export interface LineageStats {
   edges: number;
   pendingWrites: number;
   dbBytes: number;
+  /** False while batch commits fail (a full disk); lineage is kept in memory and retried. */
+  healthy: boolean;
+  /** The last commit failure or refused write, and when (ISO time). */
+  lastError?: string;
+  lastErrorAt?: string;
+  /** Batch commits that failed since the store was opened. */
+  failedCommits: number;
+  /** Writes lost for good: dropped to bound memory while commits failed, or refused by LMDB. */
+  droppedWrites: number;
 }
 
 export interface ExportOptions {
@@ -176,6 +185,11 @@ export interface OpenOptions {
    * Default 365. Nodes and edges — the lineage itself — are never expired.
    */
   eventRetentionDays?: number;
+  /**
+   * Bound on unsaved writes held in memory while commits fail (default 250 000); past
+   * it the oldest are dropped and counted in stats().droppedWrites.
+   */
+  maxPendingWrites?: number;
   /** Replaces /proc lookups (tests of pid reuse without root). */
   identify?: (pid: number) => ProcessIdentity | undefined;
 }
