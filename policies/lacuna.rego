@@ -177,9 +177,12 @@ violations contains "proprietary-bulk-after-hours" if {
 	not business_hours
 }
 
+# Only tags that declare purposes restrict them: a tag with no list (e.g. PCI by default)
+# does not make every purpose a violation.
 violations contains "purpose-not-allowed" if {
 	is_string(input.purpose)
 	some tag in input.source.tags
+	is_array(cfg.purposes[tag])
 	not input.purpose in cfg.purposes[tag]
 }
 
@@ -194,7 +197,7 @@ violations contains "purpose-required" if {
 unexceptable_ids := {"unknown-action", "secret-in-content"}
 
 # The tag whose declared purposes exclude input.purpose (for the message).
-purpose_tag := [tag | some tag in input.source.tags; cfg.purposes[tag]; not input.purpose in cfg.purposes[tag]][0]
+purpose_tag := [tag | some tag in input.source.tags; is_array(cfg.purposes[tag]); not input.purpose in cfg.purposes[tag]][0]
 
 reason("unknown-action") := sprintf("%s: action %q on %s is unknown to this policy; denied", [actor, input.action, dest_label])
 

@@ -332,6 +332,13 @@ test_declared_purpose_allowed if {
 	d.allow
 }
 
+test_tag_without_declared_purposes_does_not_restrict if {
+	# PCI declares no purposes: billing is judged by PII's list only.
+	inp := object.union(base, {"source": {"tags": ["PCI", "PII"]}, "purpose": "billing"})
+	d := lacuna.decision with input as inp
+	d.allow
+}
+
 test_purpose_required_tag_without_purpose_denied if {
 	d := lacuna.decision with input as object.union(base, {"source": {"tags": ["HEALTH"]}})
 	not d.allow

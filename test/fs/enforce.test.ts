@@ -129,3 +129,18 @@ t.test('monitor mode audits the same copy but lets it through', async (t) => {
   const q = h.cli(['audit', 'query', '--state-dir', h.state, '--decision', 'allow_monitor', '--json']);
   t.match(q.stdout, /allow_monitor/);
 });
+
+t.test('a declared purpose (LACUNA_PURPOSE) is checked against the purposes the data allows', async (t) => {
+  const h = await startDaemon(t, { files });
+  fs.mkdirSync(path.join(h.data, 'work'), { mode: 0o777 });
+  const job = (purpose: string, out: string) =>
+    h.sh(`LACUNA_PURPOSE=${purpose} python3 -c "open('${h.governed}/crm/customers.csv').read(); open('${h.governed}/work/${out}', 'w').write('summary')"`);
+  const denied = job('marketing', 'm.txt');
+  t.not(denied.status, 0, 'PII used for marketing is refused, even inside governed storage');
+  t.notOk(fs.existsSync(path.join(h.data, 'work/m.txt')));
+  const why = JSON.parse(h.cli(['why', '--config', h.config, '--json', '--last', '1']).stdout)[0];
+  t.equal(why.policy_id, 'purpose-not-allowed');
+  const allowed = job('billing', 'b.txt');
+  t.equal(allowed.status, 0, `billing is a declared purpose of PII: ${allowed.stderr}`);
+  t.ok(fs.existsSync(path.join(h.data, 'work/b.txt')));
+});
