@@ -13,6 +13,8 @@ import type { LineageStore, OpenOptions } from './types.js';
 
 export type {
   CopyMatch,
+  DerivationOp,
+  DerivationOptions,
   ExportOptions,
   FileRef,
   ImpactEntry,

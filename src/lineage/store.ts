@@ -18,6 +18,8 @@ import type { ClsRec, EventRec, NodeRec, ProcRec, RunRec } from './records.js';
 import { TaintTracker, type ProcTaint } from './taint.js';
 import type {
   CopyMatch,
+  DerivationOp,
+  DerivationOptions,
   ExportOptions,
   FileRef,
   ImpactEntry,
@@ -173,6 +175,43 @@ export class Lineage implements LineageStore {
     const oldPath = n.path;
     this.graph.move(n, to);
     this.event({ kind: 'rename', time: Date.now(), run: '', program: meta.program, user: meta.user, uid: meta.uid, node: n.id, from: oldPath, to: to.path });
+  }
+
+  /**
+   * Lineage of an output the daemon produced itself (`lacuna-fs anonymize IN OUT`):
+   * there is no tainted writer to learn the sources from, so they are named. Every
+   * source gets an edge to `dest` with `op`, attributed to this process (`meta` names
+   * the job), and one event, so upstream/downstream/impact and the OpenLineage export
+   * show it. `dest` inherits the sources' effective classification; with
+   * `opts.aggregate` (forced for 'anonymize') it is marked an aggregate first, so what
+   * it inherits is capped at INTERNAL with DERIVED_FROM_<TAG> tags. Precondition: the
+   * sources' classification is known to lineage (read through a mount, or derived);
+   * a source lineage has never seen becomes a node that contributes nothing until it is.
+   */
+  recordDerivation(sources: FileRef[], dest: FileRef, op: DerivationOp, meta: ProcessMeta, opts: DerivationOptions = {}): void {
+    this.writable();
+    if (this.graph.hasRaised) this.graph.settle(); // sources contribute what they hold now
+    const n = this.graph.resolve(dest);
+    if (op === 'anonymize' || opts.aggregate === true) this.graph.markAggregate(n);
+    const srcs = new Map<number, NodeRec>();
+    for (const s of sources) {
+      const sn = this.graph.resolve(s);
+      if (sn.id !== n.id) srcs.set(sn.id, sn);
+    }
+    if (srcs.size === 0) return;
+    const pid = process.pid;
+    const startTime = procStat(pid, true)?.startTime ?? '0';
+    const run = K.runKeyOf(pid, startTime);
+    const time = Date.now();
+    let derived: ClsRec | undefined;
+    for (const s of srcs.values()) {
+      this.graph.edge(s.id, n.id, { op, program: meta.program, user: meta.user, uid: meta.uid, pid, run, time });
+      derived = combine(derived, this.graph.eff(s));
+    }
+    const ids = [...srcs.keys()];
+    this.graph.inherit(n, derived, ids);
+    this.noteRun(pid, startTime, meta.program, meta);
+    this.event({ kind: 'write', time, op, run, pid, program: meta.program, user: meta.user, uid: meta.uid, dst: n.id, srcs: ids });
   }
 
   recordUnlink(file: FileRef): void {

@@ -39,7 +39,15 @@ export interface Taint {
   files: TaintFile[];
 }
 
-export type WriteOp = 'create' | 'write' | 'truncate' | 'rename' | 'link' | 'copy';
+/** Transforms lacuna-fs runs itself (recordDerivation); edges carry them as their op. */
+export type DerivationOp = 'anonymize' | 'aggregate';
+
+export type WriteOp = 'create' | 'write' | 'truncate' | 'rename' | 'link' | 'copy' | DerivationOp;
+
+export interface DerivationOptions {
+  /** Apply the aggregate rule to the output (tier at most INTERNAL, tags as DERIVED_FROM_<TAG>). Always on for 'anonymize'. */
+  aggregate?: boolean;
+}
 
 export interface ProcessIdentity {
   /** Thread-group id: taint belongs to the process, not to the thread FUSE reports. */
@@ -145,6 +153,12 @@ export interface LineageStore {
   taintOf(pid: number): Taint;
   recordWrite(pid: number, dest: FileRef, op: WriteOp, meta: ProcessMeta): void;
   recordRename(from: FileRef, to: FileRef, meta: ProcessMeta): void;
+  /**
+   * An output lacuna-fs made itself from named sources (no tainted process wrote it):
+   * edges source → dest with `op`, and dest inherits the sources' classification,
+   * through the aggregate rule when `opts.aggregate` or `op` is 'anonymize'.
+   */
+  recordDerivation(sources: FileRef[], dest: FileRef, op: DerivationOp, meta: ProcessMeta, opts?: DerivationOptions): void;
   recordUnlink(file: FileRef): void;
   /** Precondition: `chunk` is handed over (not reused by the caller afterwards). */
   observeContent(file: FileRef, offset: number, chunk: Buffer, kind?: 'read' | 'write'): void;

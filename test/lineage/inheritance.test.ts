@@ -142,3 +142,57 @@ t.test('lineage follows a renamed file', async (t) => {
   t.throws(() => lin.upstream('/governed/workspace/.tmp123'), { code: 'not_found' });
   t.equal(lin.node(final.sourcePath)?.path, '/governed/workspace/report.txt', 'the source path finds the node too');
 });
+
+const DAEMON = { program: 'lacuna-fs anonymize', uid: 0, user: 'root' };
+
+t.test('an anonymised copy the daemon made of a PROPRIETARY PII file inherits INTERNAL with DERIVED_FROM_PII, on an anonymize edge', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const a = tree.file('crm/a.csv', 'id,email\n1,a@example.com\n');
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII']));
+  const out = tree.file('export/a.anon.csv', 'id,email\n1,<EMAIL>\n', 'export');
+  lin.recordDerivation([a], out, 'anonymize', DAEMON);
+  const inh = lin.inherited(out)!;
+  t.equal(inh.tier, 'INTERNAL');
+  t.same(inh.tags, ['DERIVED_FROM_PII']);
+  t.same(inh.sources, ['/governed/crm/a.csv']);
+  t.match(inh.reasoning, /aggregate/);
+  t.equal(lin.node('/governed/export/a.anon.csv')?.aggregate, true);
+  const up = lin.upstream('/governed/export/a.anon.csv');
+  t.equal(up.edges.length, 1);
+  t.match(up.edges[0], { op: 'anonymize', ops: ['anonymize'], program: 'lacuna-fs anonymize', user: 'root', uid: 0, pid: process.pid });
+  t.same(lin.downstream('/governed/crm/a.csv').nodes.map((n) => n.path), ['/governed/crm/a.csv', '/governed/export/a.anon.csv']);
+  t.same(lin.impact('/governed/crm/a.csv'), [{ path: '/governed/export/a.anon.csv', tier: 'INTERNAL', tags: ['DERIVED_FROM_PII'], distance: 1 }]);
+  t.same(lin.taintOf(process.pid).files, [], 'the daemon making the copy is not tainted by it');
+});
+
+t.test('an aggregate derivation from several sources is capped at INTERNAL only when declared aggregate', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const p = sleeper(t);
+  const a = tree.file('crm/a.csv', 'a');
+  const b = tree.file('hr/b.csv', 'b');
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII']));
+  lin.recordRead(p.pid!, b, cls('INTERNAL', ['HR']));
+  const plain = tree.file('workspace/joined.csv', 'ab');
+  lin.recordDerivation([a, b], plain, 'aggregate', DAEMON);
+  t.match(lin.inherited(plain), { tier: 'PROPRIETARY', tags: ['HR', 'PII'], sources: ['/governed/crm/a.csv', '/governed/hr/b.csv'] }, 'without aggregate: the derived rule');
+  const counts = tree.file('workspace/counts.csv', 'n');
+  lin.recordDerivation([a, b, a], counts, 'aggregate', DAEMON, { aggregate: true });
+  t.match(lin.inherited(counts), { tier: 'INTERNAL', tags: ['DERIVED_FROM_HR', 'DERIVED_FROM_PII'] });
+  t.same(lin.upstream('/governed/workspace/counts.csv').edges.map((e) => e.op), ['aggregate', 'aggregate'], 'one edge per distinct source');
+});
+
+t.test('an anonymised output follows its source upward: a later reclassification raises it, still capped at INTERNAL', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const a = tree.file('pub/a.csv', 'a');
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, a, cls('PUBLIC', ['OPEN_DATA']));
+  const out = tree.file('export/a.anon.csv', 'x', 'export');
+  lin.recordDerivation([a], out, 'anonymize', DAEMON);
+  t.match(lin.inherited(out), { tier: 'PUBLIC', tags: ['DERIVED_FROM_OPEN_DATA'] });
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII']));
+  t.match(lin.inherited(out), { tier: 'INTERNAL', tags: ['DERIVED_FROM_OPEN_DATA', 'DERIVED_FROM_PII'] });
+});

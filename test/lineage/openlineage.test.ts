@@ -150,3 +150,26 @@ t.test('a copy made by a process that never read through a mount is exported as 
   t.equal(events[0]!.inputs[0].name, '/governed/crm/a.csv');
   t.equal(events[1]!.run.runId, events[0]!.run.runId);
 });
+
+t.test('an anonymised copy the daemon made is exported as a run of the daemon with the source as input', async (t) => {
+  const { lin, dir } = await store(t, { identityTtlMs: 0 });
+  const tree = new Tree(dir);
+  const a = tree.file('crm/a.csv', 'id,email\n');
+  const p = sleeper(t);
+  lin.recordRead(p.pid!, a, cls('PROPRIETARY', ['PII']));
+  const out = tree.file('export/a.anon.csv', 'id,email\n', 'export');
+  lin.recordDerivation([a], out, 'anonymize', { program: 'lacuna-fs anonymize', uid: 0, user: 'root' });
+  const events: Array<Record<string, any>> = [];
+  for await (const e of lin.exportOpenLineage()) events.push(e as Record<string, any>);
+  const { event, facet } = validator();
+  t.equal(events.length, 1);
+  t.ok(event(events[0]), JSON.stringify(event.errors));
+  for (const f of facetsOf(events[0]!)) t.same(facet(f), [], `facet ${f._schemaURL}`);
+  t.match(events[0], { eventType: 'START', job: { name: 'lacuna-fs anonymize' } });
+  t.match(events[0]!.run.facets.lacuna_process, { pid: process.pid, program: 'lacuna-fs anonymize', user: 'root' });
+  t.same(events[0]!.inputs.map((d: any) => d.name), ['/governed/crm/a.csv']);
+  t.match(events[0]!.outputs[0], {
+    name: '/governed/export/a.anon.csv',
+    facets: { lacuna_classification: { tier: 'INTERNAL', tags: ['DERIVED_FROM_PII'], inherited: { rule: 'aggregate', sources: ['/governed/crm/a.csv'] } } },
+  });
+});
