@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import { detectBinary } from './binary.js';
 import { normaliseHeader } from './columns.js';
 import { cellSpans, type CellSpan } from './csv.js';
+import { fieldSpans } from './fields.js';
 import { ClassifyError } from './errors.js';
 import { compileRules, locate, syncMaxBytes, type LocatedMatch, type RuleSet } from './native.js';
 import { buildRuleTable, loadBuiltin, toNative, type RuleSpec } from './rules.js';
@@ -30,7 +31,7 @@ export interface AnonymizeResult {
   output: Buffer;
   /** How many values of each type were replaced (sorted by type); never the values. */
   replaced: Array<{ type: string; count: number }>;
-  /** Columns replaced cell by cell because their header names personal data. */
+  /** Columns (CSV/TSV) or named fields (JSON, YAML, .env) replaced whole because their name is in the column dictionary. */
   columns: Array<{ header: string; type: string }>;
   /** Validated PII and secrets the scanner still finds in `output` (empty when anonymisation is complete). */
   remaining: Finding[];
@@ -45,6 +46,8 @@ interface Span {
   end: number;
   type: string;
   secret: boolean;
+  /** The replacement needs quotes (a bare JSON number becomes a string). */
+  quote?: boolean;
 }
 
 let builtinSet: RuleSet | undefined;
@@ -163,11 +166,22 @@ function table(buf: Buffer, path: string | undefined): { cells: CellSpan[]; head
   return best;
 }
 
-/** Cells of the columns the dictionary names (every data row), or nothing when buf is not a table. */
-function columnSpans(buf: Buffer, path: string | undefined): { spans: Span[]; columns: Array<{ header: string; type: string }> } {
-  const t = table(buf, path);
-  if (!t) return { spans: [], columns: [] };
+/**
+ * What the column dictionary names: in a table, every cell of such a column; otherwise every
+ * value of such a named field (JSON, YAML, .env, INI).
+ */
+function namedSpans(buf: Buffer, path: string | undefined): { spans: Span[]; columns: Array<{ header: string; type: string }> } {
   const dict = loadBuiltin().columns;
+  const t = table(buf, path);
+  if (!t) {
+    const fields = fieldSpans(buf, dict);
+    const names = new Map<string, string>();
+    for (const f of fields) if (!names.has(f.name)) names.set(f.name, f.type);
+    return {
+      spans: fields.map((f) => ({ start: f.start, end: f.end, type: f.type, secret: false, quote: f.jsonNumber })),
+      columns: [...names].map(([header, type]) => ({ header, type })),
+    };
+  }
   const named = new Map<number, string>();
   t.header.forEach((h, i) => {
     const k = normaliseHeader(h);
@@ -250,7 +264,7 @@ export function anonymize(buf: Buffer, opts: AnonymizeOptions): AnonymizeResult 
   }
   const set = ruleSet(opts.extraRules);
   const located: Span[] = locateAll(set, buf).map((m) => ({ start: m.start, end: widen(buf, m), type: m.type, secret: m.category === 'secret' }));
-  const cols = columnSpans(buf, opts.path);
+  const cols = namedSpans(buf, opts.path);
   const spans = mergeSpans([...cols.spans, ...located]);
 
   const parts: Buffer[] = [];
@@ -267,7 +281,7 @@ export function anonymize(buf: Buffer, opts: AnonymizeOptions): AnonymizeResult 
       token = tokens.get(memo) ?? pseudonym(opts.key, s.type, buf.toString('utf8', s.start, s.end));
       tokens.set(memo, token);
     }
-    parts.push(Buffer.from(token));
+    parts.push(Buffer.from(s.quote ? `"${token}"` : token));
     counts.set(s.type, (counts.get(s.type) ?? 0) + 1);
     pos = s.end;
   }

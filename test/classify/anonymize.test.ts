@@ -212,3 +212,33 @@ t.test('an anonymised table is no longer personal data by its header; one real v
   const table = 'id,dob,notes\n1,date_of_birth_0123456789ab,x\n2,[DATE_OF_BIRTH],y\n3,1984-07-23,z\n';
   t.equal(classifier.classifyBuffer(Buffer.from(table), { path: 't.csv' }).tier, 'PROPRIETARY', 'a dob column with one real date is still a PII column');
 });
+
+t.test('named fields (JSON, YAML, .env) whose name is in the column dictionary are replaced whole', async (t) => {
+  const yaml = anonymize(read(corpus, 'visa_applicant.yaml'), { key, path: 'visa_applicant.yaml' });
+  const out = yaml.output.toString('utf8');
+  t.match(out, /^ {2}given_name: name_[0-9a-f]{12}$/m);
+  t.match(out, /^ {2}passport_number: passport_[0-9a-f]{12}$/m);
+  t.match(out, /^ {2}travel_dates: \[2025-06-01, 2025-06-14\]$/m, 'other fields unchanged');
+  t.same(yaml.columns.map((c) => c.header), ['given_name', 'surname', 'date_of_birth', 'passport_number', 'nationality']);
+  t.notOk(out.includes('Okafor') || out.includes('A9624097'));
+
+  const json = Buffer.from('{"employees": [{"full_name": "Ana \\"Nan\\" Ruiz", "annual_salary": 131000, "team": "eng", "email": ""}]}\n');
+  const j = anonymize(json, { key });
+  const parsed = JSON.parse(j.output.toString()) as { employees: Array<Record<string, string>> };
+  const e = parsed.employees[0]!;
+  t.match(e.full_name, /^name_[0-9a-f]{12}$/, 'an escaped quote inside the value goes with it');
+  t.match(e.annual_salary, /^salary_[0-9a-f]{12}$/, 'a bare number becomes a quoted token: the JSON stays valid');
+  t.equal(e.team, 'eng');
+  t.equal(e.email, '', 'empty values stay empty');
+
+  const env = anonymize(Buffer.from('# contact\nMOBILE="+44 7911 123456"\nPHONE=\nip = 81.2.69.160  # office\nzip: null\n'), { key, mode: 'mask' });
+  t.equal(env.output.toString(), '# contact\nMOBILE="[PHONE]"\nPHONE=\nip = [IP_ADDRESS]  # office\nzip: null\n');
+});
+
+t.test('every anonymised JSON file of the corpus is still valid JSON', async (t) => {
+  for (const name of readdirSync(corpus).filter((f) => /\.json$/.test(f))) {
+    const out = anonymize(read(corpus, name), { key, path: name }).output.toString('utf8');
+    t.doesNotThrow(() => JSON.parse(out), name);
+  }
+  for (const line of anonymize(read(corpus, 'signup_events.jsonl'), { key }).output.toString('utf8').trim().split('\n')) t.doesNotThrow(() => JSON.parse(line));
+});

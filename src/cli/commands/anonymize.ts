@@ -71,7 +71,7 @@ async function exists(p: string): Promise<boolean> {
 
 function summary(r: AnonymizeResult): string {
   const what = r.replaced.length ? r.replaced.map((x) => `${x.count} ${x.type}`).join(', ') : 'nothing';
-  const cols = r.columns.length ? `\n    columns replaced in every row: ${r.columns.map((c) => `${c.header} (${c.type})`).join(', ')}` : '';
+  const cols = r.columns.length ? `\n    named columns/fields replaced whole: ${r.columns.map((c) => `${c.header} (${c.type})`).join(', ')}` : '';
   return `replaced ${what}${cols}`;
 }
 
