@@ -18,6 +18,8 @@ function machine(): string[] {
     `- memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- kernel: ${os.type()} ${os.release()}`,
     `- Node.js: ${process.version}`,
+    `- load average at the end of the run (1, 5, 15 min): ${os.loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus.length} cores`,
+    `- settings: ${Object.entries(process.env).filter(([k]) => k.startsWith('LACUNA_BENCH_')).map(([k, v]) => `${k}=${v}`).join(' ') || 'defaults'}`,
     `- date: ${new Date().toISOString()}`,
   ];
 }
