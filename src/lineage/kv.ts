@@ -305,6 +305,13 @@ export class Kv {
   }
 
   private failed(e: unknown): void {
+    // Encoding the batch may have minted new msgpack shared structures, saved inside
+    // the transaction that just failed: the encoder believes they are stored, so later
+    // records would name structures no reader can find. Make it reload the stored ones.
+    for (const name of OBJECT_DBS) {
+      const structures = (this.dbs[name] as unknown as { encoder?: { structures?: { uninitialized?: boolean } } }).encoder?.structures;
+      if (structures !== undefined) structures.uninitialized = true;
+    }
     this.failures++;
     this.health.failedCommits++;
     this.health.healthy = false;
