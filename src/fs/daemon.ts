@@ -3,6 +3,7 @@
 // `lacuna-fs stop`) stop accepting, let in-flight ops finish, unmount, flush the audit
 // log and exit 0. A stale mount left by a crash is cleaned on start.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -194,6 +195,25 @@ export class Daemon implements DaemonView {
       this.audit.append({ kind: 'policy_rejected', reasoning: message });
       throw new Error(message);
     }
+  }
+
+  private anonKey: Buffer | undefined;
+
+  /**
+   * The keyed-hash key for pseudonyms (<stateDir>/anonymize.key, 0600, made on first use):
+   * one key per deployment, so the same value gets the same pseudonym in every file and
+   * anonymised tables still join.
+   */
+  anonymizeKey(): Buffer {
+    if (this.anonKey) return this.anonKey;
+    const file = path.join(this.config.stateDir, 'anonymize.key');
+    try {
+      this.anonKey = fs.readFileSync(file);
+    } catch {
+      this.anonKey = randomBytes(32);
+      fs.writeFileSync(file, this.anonKey, { mode: 0o600, flag: 'wx' });
+    }
+    return this.anonKey;
   }
 
   isAdmin(uid: number, gid: number): boolean {

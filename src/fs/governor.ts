@@ -24,6 +24,8 @@ export interface GovernedAction {
   /** For rename/link: the moved file's own classification replaces the process taint. */
   file?: { loc: FileLocation; cls: Classification };
   copyOf?: string | null;
+  /** The output holds no individual-level data (an anonymised or aggregated derivative). */
+  aggregate?: boolean;
   dryRun?: boolean;
 }
 
@@ -90,7 +92,7 @@ export class Governor {
     const input = buildPolicyInput({
       action: a.action,
       mode: config.mode,
-      lineage: { ...taint, copy_of: a.copyOf ?? null },
+      lineage: { ...taint, copy_of: a.copyOf ?? null, aggregate: a.aggregate ?? false },
       content: a.content,
       destination: { path: a.dest.userPath, mount: a.dest.mount, zone: a.dest.zone, exists: a.destExists },
       user: { uid: a.caller.uid, gid: a.caller.gid, name: user, groups: groupsOf(a.caller.uid, a.caller.gid) },

@@ -34,5 +34,6 @@ export function guardLineage(inner: LineagePort, onError: (call: string, err: un
     copyOf: guard('copyOf', inner.copyOf.bind(inner), () => undefined),
     inherited: guard('inherited', inner.inherited.bind(inner), () => undefined),
     stats: guard('stats', inner.stats.bind(inner), () => ({})),
+    ...(inner.node ? { node: guard('node', inner.node.bind(inner), () => undefined) } : {}),
   };
 }

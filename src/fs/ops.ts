@@ -71,7 +71,12 @@ export class GovernedOps {
    */
   private async contentOf(loc: FileLocation, stat: fs.Stats, onUpgrade?: (cls: Classification) => void): Promise<Classification | undefined> {
     const content = stat.isFile() ? await this.d.classifier.classifyFile(loc.sourcePath, { stat }) : undefined;
-    if (content && this.d.background) return this.d.background.refine(loc.userPath, stat, content, (cls) => onUpgrade?.(cls));
+    // An anonymised or aggregated derivative was checked identifier-free when it was made;
+    // its header words still read like the records it came from, so layer 2 is not asked
+    // and the aggregate rule in lineage decides its tier.
+    if (content && this.d.background && !this.d.lineage.node?.(loc.userPath)?.aggregate) {
+      return this.d.background.refine(loc.userPath, stat, content, (cls) => onUpgrade?.(cls));
+    }
     return content;
   }
 

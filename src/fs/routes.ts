@@ -7,6 +7,8 @@ import { renderDenial } from './denials.js';
 import { ExceptionError } from './exceptions.js';
 import { renderMetrics } from './metrics.js';
 import { explainCopy, ExplainError } from './explain.js';
+import { anonymizeThroughDaemon, AnonymizeError, type AnonymizeDeps } from './anonymize.js';
+import { ClassifyError } from '../classify/index.js';
 import { uidOf } from './callers.js';
 import type { Daemon } from './daemon.js';
 
@@ -110,6 +112,30 @@ export function controlRoutes(d: Daemon): Route[] {
         } catch (err) {
           if (err instanceof ExplainError) throw new ControlError(400, err.message);
           throw err;
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/anonymize',
+      handle: async ({ peer, body }) => {
+        try {
+          const deps: AnonymizeDeps = {
+            views: d.mounts.map((m) => m.view),
+            governor: d.governor,
+            classifier: d.classifier,
+            lineage: d.lineage as unknown as AnonymizeDeps['lineage'],
+            key: d.anonymizeKey(),
+          };
+          const r = await anonymizeThroughDaemon(deps, { uid: peer.uid, gid: peer.gid, pid: peer.pid }, field(body, 'input') ?? '', field(body, 'output') ?? '', {
+            mask: field(body, 'mask') === 'true',
+            force: field(body, 'force') === 'true',
+          });
+          return { status: r.decision.allow ? 201 : 200, json: r };
+        } catch (e) {
+          if (e instanceof AnonymizeError) throw new ControlError(e.status, e.message);
+          if (e instanceof ClassifyError) throw new ControlError(e.code === 'binary_input' || e.code === 'key_invalid' ? 400 : 500, `${e.message} [${e.code}]`);
+          throw e;
         }
       },
     },

@@ -55,6 +55,8 @@ export interface LineagePort {
   observeContent(file: FileRef, offset: number, chunk: Buffer): void;
   copyOf(file: FileRef): { path: string; similarity: number } | undefined;
   inherited(file: FileRef): (Classification & { sources: string[] }) | undefined;
+  /** The lineage node of a path (used here for its aggregate mark). */
+  node?(path: string): { aggregate?: boolean } | undefined;
   stats(): Record<string, number>;
 }
 

@@ -202,7 +202,7 @@ export async function startDaemon(t: TapLike, o: HarnessOptions = {}): Promise<H
 export type RestartableHarness = Harness & { restart(): Promise<void> };
 
 export const CUSTOMERS_CSV = [
-  'customer_id,name,email,ssn,card_number',
+  'customer_id,full_name,email,ssn,card_number',
   '1001,Alice Martin,alice.martin@example.com,536-22-8147,4111111111111111',
   '1002,Bob Okafor,bob.okafor@example.org,412-70-3391,5555555555554444',
   '1003,Chen Wei,chen.wei@example.net,287-65-4410,378282246310005',

@@ -10,6 +10,9 @@ import type { Command } from 'commander';
 import { anonymize, ClassifyError, type AnonymizeResult } from '../../classify/index.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { loadRules } from './classify.js';
+import { callControl, controlSocketPath, NoDaemonError } from '../../control/index.js';
+import { loadConfig, resolveConfigPath, isWithin } from '../../config/index.js';
+import { controlCall } from '../context.js';
 
 interface Opts {
   mask?: boolean;
@@ -86,7 +89,10 @@ export function register(program: Command): void {
         'any file, so joins still work), or by [TYPE] with --mask. Secrets are always masked.\n' +
         'In CSV/TSV files, columns whose header names personal data are replaced in every row.\n' +
         'The copy is scanned again; if anything is left, nothing is written and the exit code is 1.\n' +
-        'Runs offline; a copy made through the daemon is also recorded in lineage.',
+        'When IN is inside a governed mount and the daemon runs, the daemon makes the copy: it\n' +
+        'checks you may read IN and write OUT (inside a mount), asks the policy whether the\n' +
+        'anonymised derivative may be written there, and records it in lineage, so it may then\n' +
+        'leave governed storage as the policy allows. Otherwise (or with --offline) it runs here.',
     )
     .argument('<in>', 'text file to anonymize')
     .argument('<out>', 'where to write the copy (not overwritten unless --force)')
@@ -95,13 +101,54 @@ export function register(program: Command): void {
     .option('--rules <file>', 'extra rules (YAML list of rule specs, as in the config) added to the built-in table')
     .option('--force', 'overwrite OUT if it exists')
     .option('--json', 'print one JSON object: in, out, mode, replaced, columns, remaining, written')
+    .option('-c, --config <file>', 'config file, to find the daemon (default: $LACUNA_FS_CONFIG or /etc/lacuna-fs/config.yaml)')
+    .option('--offline', 'never ask the daemon (no lineage record)')
     .addHelpText(
       'after',
       '\nExamples:\n  lacuna-fs anonymize exports/crm.csv /tmp/crm.anon.csv\n  lacuna-fs anonymize --mask --json memo.txt memo.masked.txt\n\nExit codes: 0 written; 1 identifiers remained (nothing written) or IN could not be read; 2 bad usage (OUT exists, binary input, bad key or rules); 5 internal error.',
     )
-    .action(async (input: string, output: string, opts: Opts) => {
+    .action(async (input: string, output: string, opts: Opts & { config?: string; offline?: boolean }) => {
+      if (!opts.offline && (await throughDaemon(resolve(input), resolve(output), opts))) return;
       await run(resolve(input), resolve(output), opts);
     });
+}
+
+interface DaemonAnswer {
+  input: string;
+  output: string;
+  replaced: Array<{ type: string; count: number }>;
+  columns: Array<{ header: string; type: string }>;
+  decision: { allow: boolean; policy_id: string; reasoning: string; alternatives: string[] };
+}
+
+/**
+ * Asks the running daemon to make the copy when IN is governed by it. Returns false when
+ * there is no config, IN is not under any mount, or no daemon answers (then: offline).
+ */
+async function throughDaemon(input: string, output: string, opts: Opts & { config?: string }): Promise<boolean> {
+  let config;
+  try {
+    config = loadConfig(resolveConfigPath(opts.config));
+  } catch {
+    return false;
+  }
+  if (!config.mounts.some((m) => isWithin(input, m.mountpoint) || isWithin(input, m.source))) return false;
+  let r: DaemonAnswer;
+  try {
+    r = await callControl<DaemonAnswer>(controlSocketPath(config.runtimeDir), 'POST', '/v1/anonymize', { input, output, mask: String(Boolean(opts.mask)), force: String(Boolean(opts.force)) });
+  } catch (e) {
+    if (e instanceof NoDaemonError) {
+      process.stderr.write('anonymize: no daemon runs: anonymising here; the copy is not recorded in lineage\n');
+      return false;
+    }
+    return controlCall(() => Promise.reject(e));
+  }
+  if (opts.json) process.stdout.write(JSON.stringify({ in: r.input, out: r.output, mode: opts.mask ? 'mask' : 'pseudonymise', replaced: r.replaced, columns: r.columns, remaining: [], written: r.decision.allow, decision: r.decision }) + '\n');
+  else if (r.decision.allow) {
+    process.stdout.write(`wrote ${r.output} (${opts.mask ? 'masked' : 'pseudonymised'}; recorded in lineage as an anonymised derivative of ${r.input})\n    ${r.replaced.map((x) => `${x.count} ${x.type}`).join(', ') || 'no identifiers found'}\n`);
+  }
+  if (!r.decision.allow) throw new CliError(`not written: ${r.decision.reasoning} (policy ${r.decision.policy_id})`, EXIT.FAILED);
+  return true;
 }
 
 async function run(input: string, output: string, opts: Opts): Promise<void> {

@@ -9,5 +9,6 @@ import { register as exception } from './exception.js';
 import { register as explain } from './explain.js';
 import { register as policy } from './policy.js';
 import { register as audit } from './audit.js';
+import { register as anonymize } from './anonymize.js';
 
-export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception, explain, policy, audit];
+export const COMMANDS: Array<(program: Command) => void> = [daemon, registerReload, status, classify, lineage, exception, explain, policy, audit, anonymize];
