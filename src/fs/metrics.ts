@@ -92,6 +92,9 @@ export function renderMetrics(d: Daemon): string {
     e.metric(name, 'gauge', help).sample(name, {}, num(lin[k]));
   }
 
+  e.metric('lacuna_fs_lineage_healthy', 'gauge', '0 while the lineage store cannot commit (writes are held in memory, bounded).').sample('lacuna_fs_lineage_healthy', {}, lin.healthy === false ? 0 : 1);
+  e.metric('lacuna_fs_lineage_dropped_writes_total', 'counter', 'Lineage writes dropped because commits kept failing.').sample('lacuna_fs_lineage_dropped_writes_total', {}, num(lin.droppedWrites));
+
   const a = d.audit.stats() as unknown as Record<string, unknown>;
   e.metric('lacuna_fs_audit_head_seq', 'gauge', 'Sequence number of the audit chain head.').sample('lacuna_fs_audit_head_seq', {}, num(a.headSeq));
   e.metric('lacuna_fs_audit_backlog', 'gauge', 'Audit records not yet confirmed by PostgreSQL.').sample('lacuna_fs_audit_backlog', {}, num(a.backlog));

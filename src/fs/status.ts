@@ -93,7 +93,8 @@ function classifyLine(c: Record<string, number>): string {
 
 function lineageLine(l: Record<string, number>): string {
   const mib = ((l.dbBytes ?? 0) / 2 ** 20).toFixed(1);
-  return `${l.nodes ?? 0} files, ${l.edges ?? 0} edges, ${l.processes ?? 0} tainted processes, store ${mib} MiB${l.pendingWrites ? `, ${l.pendingWrites} pending` : ''}`;
+  const health = (l as unknown as { healthy?: boolean; lastError?: string }).healthy === false ? `  UNHEALTHY: ${(l as unknown as { lastError?: string }).lastError ?? 'commits failing'}` : '';
+  return `${l.nodes ?? 0} files, ${l.edges ?? 0} edges, ${l.processes ?? 0} tainted processes, store ${mib} MiB${l.pendingWrites ? `, ${l.pendingWrites} pending` : ''}${l.droppedWrites ? `, ${l.droppedWrites} dropped` : ''}${health}`;
 }
 
 export function renderStatus(s: StatusReport): string {
