@@ -11,6 +11,7 @@ import { anonymize } from '../classify/index.js';
 import type { Classification } from '../classify/types.js';
 import { processFacts, userName } from './callers.js';
 import type { Caller, Governor } from './governor.js';
+import type { LineageStore } from '../lineage/index.js';
 import type { ClassifierPort, FileRef, LineagePort } from './services.js';
 import { locateAny, type FileLocation, type MountView } from './zones.js';
 
@@ -48,7 +49,7 @@ export interface AnonymizeDeps {
   views: MountView[];
   governor: Governor;
   classifier: ClassifierPort;
-  lineage: LineagePort & { recordDerivation(sources: FileRef[], dest: FileRef, op: 'anonymize', meta: { program: string; uid: number; user: string }, opts?: { aggregate?: boolean }): void };
+  lineage: LineagePort & Pick<LineageStore, 'recordDerivation'>;
   key: Buffer;
 }
 

@@ -25,7 +25,7 @@ import { fuseBinding } from './native.js';
 import { startMetricsListener } from './metrics.js';
 import { GovernedOps } from './ops.js';
 import { guardLineage } from './lineage-guard.js';
-import type { AuditPort, ClassifierPort, LineagePort, PolicyPort } from './services.js';
+import type { ClassifierPort } from './services.js';
 import { buildStatus, renderStatus, type DaemonView } from './status.js';
 import { controlRoutes } from './routes.js';
 import { VirtualFiles } from './virtual.js';
@@ -96,7 +96,7 @@ export class Daemon implements DaemonView {
       extraRules: c.classify.rules.map((r) => ({ id: r.id, pattern: r.pattern, category: r.category, tier: r.tier })),
       pathRules: c.classify.pathRules,
       maxScanBytes: c.classify.maxScanBytes,
-    }) as ClassifierPort;
+    });
     this.lineage = await openLineage(path.join(c.stateDir, 'lineage'));
     // Layers 2/3 (on by default: the shipped embedding model; the LLM only when enabled).
     if (c.classify.embeddings?.enabled !== false) {
@@ -113,13 +113,13 @@ export class Daemon implements DaemonView {
       const skip = (c.classify.escalation as { skipExtensions?: string[] } | null)?.skipExtensions;
       this.background = new BackgroundClassifier(this.escalation.escalate, headBytes, (e) => this.noteError(`background classification failed: ${(e as Error).message}`), skip);
     }
-    const lineage = guardLineage(this.lineage as unknown as LineagePort, (call, err) => this.noteError(`lineage ${call} failed (the operation went on without lineage): ${(err as Error).message}`));
+    const lineage = guardLineage(this.lineage, (call, err) => this.noteError(`lineage ${call} failed (the operation went on without lineage): ${(err as Error).message}`));
     this.exceptions = new ExceptionStore(path.join(c.stateDir, 'exceptions.json'), this.audit);
     this.governor = new Governor(
       () => this.config,
-      () => this.policy as PolicyPort,
+      () => this.policy,
       lineage,
-      this.audit as unknown as AuditPort,
+      this.audit,
       this.exceptions,
     );
     this.governor.onError = (m) => this.noteError(m);

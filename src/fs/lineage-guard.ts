@@ -33,7 +33,7 @@ export function guardLineage(inner: LineagePort, onError: (call: string, err: un
     observeContent: guard('observeContent', inner.observeContent.bind(inner), () => undefined),
     copyOf: guard('copyOf', inner.copyOf.bind(inner), () => undefined),
     inherited: guard('inherited', inner.inherited.bind(inner), () => undefined),
-    stats: guard('stats', inner.stats.bind(inner), () => ({})),
+    stats: guard('stats', inner.stats.bind(inner), (): ReturnType<LineagePort['stats']> => ({ processes: 0, nodes: 0, edges: 0, pendingWrites: 0, dbBytes: 0, healthy: false, lastError: 'lineage stats unavailable', failedCommits: 0, droppedWrites: 0 })),
     ...(inner.node ? { node: guard('node', inner.node.bind(inner), () => undefined) } : {}),
   };
 }

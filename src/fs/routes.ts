@@ -124,7 +124,7 @@ export function controlRoutes(d: Daemon): Route[] {
             views: d.mounts.map((m) => m.view),
             governor: d.governor,
             classifier: d.classifier,
-            lineage: d.lineage as unknown as AnonymizeDeps['lineage'],
+            lineage: d.lineage,
             key: d.anonymizeKey(),
           };
           const r = await anonymizeThroughDaemon(deps, { uid: peer.uid, gid: peer.gid, pid: peer.pid }, field(body, 'input') ?? '', field(body, 'output') ?? '', {
