@@ -309,11 +309,28 @@ const char* kPlaceholders[] = {
     "vault:", "null", "none", "undefined", "true", "false", "required", "optional", "string",
     "*****", "hunter2", "letmein", "foobar", "test1234", "abcdef", "123456"};
 
+// True for letters only, shaped as an optional lowercase head followed by one or more
+// capitalised words (an uppercase letter and at least two lowercase ones).
+bool CamelWords(const char* s, size_t n) {
+  size_t i = 0;
+  while (i < n && s[i] >= 'a' && s[i] <= 'z') ++i;
+  int words = 0;
+  while (i < n) {
+    if (!(s[i] >= 'A' && s[i] <= 'Z')) return false;
+    size_t j = i + 1;
+    while (j < n && s[j] >= 'a' && s[j] <= 'z') ++j;
+    if (j - i < 3) return false;
+    ++words;
+    i = j;
+  }
+  return words > 0;
+}
+
 bool ValidateSecretValue(const Candidate& c, const ValidatorParams& p) {
   const char* s = c.window + c.value_begin;
   size_t n = c.value_end - c.value_begin;
   while (n > 0 && (s[n - 1] == '"' || s[n - 1] == '\'' || s[n - 1] == ',' || s[n - 1] == ';' ||
-                   s[n - 1] == ')' || s[n - 1] == '}' || s[n - 1] == '.'))
+                   s[n - 1] == ')' || s[n - 1] == '}' || s[n - 1] == '.' || s[n - 1] == ':'))
     --n;
   if (n < 8) return false;
   std::string v = LowerStr(s, n);
@@ -344,6 +361,10 @@ bool ValidateSecretValue(const Candidate& c, const ValidatorParams& p) {
   classes = lo + up + dg + ot;
   // snake_case / lowercase words are identifiers (a variable holding the secret), not secrets.
   if (ident && !up && !dg) return false;
+  // camelCase / PascalCase words (CancellationToken, accessTokenProvider) name a type or a
+  // variable, as in `token: CancellationToken`; generated secrets do not read as runs of
+  // capitalised words of three letters or more.
+  if (ident && !dg && !dotted && CamelWords(s, n)) return false;
   double h = ShannonEntropy(s, n);
   double min = p.min_entropy > 0 ? p.min_entropy : 3.0;
   if (classes >= 2) return h >= min;
