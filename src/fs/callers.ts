@@ -2,6 +2,7 @@
 // Names come from /etc/passwd and /etc/group (re-read when they change); process facts
 // from /proc. Both are cached because every governed op asks.
 import fs from 'node:fs';
+import { procStat } from '../lineage/index.js';
 
 interface NameTables {
   mtimeMs: number;
@@ -114,30 +115,24 @@ function declaredPurpose(pid: number): string | null {
 
 const processCache = new Map<number, { startTime: string; facts: ProcessFacts }>();
 
-/** Program facts of a live process; a reused pid is noticed by its start time. */
+/**
+ * Program facts of a live process. The /proc/<pid>/stat read and parse are lineage's
+ * (`procStat`: one reused buffer, and a FUSE thread id mapped to its process); exe and
+ * purpose are read once per process, a reused pid being noticed by its start time.
+ */
 export function processFacts(pid: number): ProcessFacts {
-  let stat: string;
+  const st = procStat(pid);
+  if (st === undefined) return { pid, ppid: 0, comm: '?', exe: '?', purpose: null };
+  const hit = processCache.get(st.pid);
+  if (hit && hit.startTime === st.startTime) return hit.facts;
+  let exe = st.comm;
   try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return { pid, ppid: 0, comm: '?', exe: '?', purpose: null };
-  }
-  // comm is in parentheses and may itself contain spaces or parentheses.
-  const close = stat.lastIndexOf(')');
-  const comm = stat.slice(stat.indexOf('(') + 1, close);
-  const fields = stat.slice(close + 2).split(' ');
-  const ppid = Number(fields[1]);
-  const startTime = fields[19] ?? '';
-  const hit = processCache.get(pid);
-  if (hit && hit.startTime === startTime) return hit.facts;
-  let exe = comm;
-  try {
-    exe = fs.readlinkSync(`/proc/${pid}/exe`);
+    exe = fs.readlinkSync(`/proc/${st.pid}/exe`);
   } catch {
     /* kernel thread or gone */
   }
-  const facts = { pid, ppid, comm, exe, purpose: declaredPurpose(pid) };
+  const facts = { pid: st.pid, ppid: st.ppid, comm: st.comm, exe, purpose: declaredPurpose(st.pid) };
   if (processCache.size > 4096) processCache.clear();
-  processCache.set(pid, { startTime, facts });
+  processCache.set(st.pid, { startTime: st.startTime, facts });
   return facts;
 }

@@ -31,7 +31,7 @@ export type {
   TaintFile,
   WriteOp,
 } from './types.js';
-export { processIdentity } from './proc.js';
+export { processIdentity, procStat, type ProcStat } from './proc.js';
 export type { CheckResult } from './check.js';
 export { LineageError, type LineageErrorCode } from './store.js';
 export { MAX_GRAPH_NODES } from './query.js';
