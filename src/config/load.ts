@@ -174,8 +174,8 @@ export function parseConfig(text: string, file: string): Config {
       pathRules: r.list(classifyRaw.pathRules, ['classify', 'pathRules']).map((p, i) => readPathRule(r, p, ['classify', 'pathRules', i])),
       rules: r.list(classifyRaw.rules, ['classify', 'rules']).map((p, i) => readUserRule(r, p, ['classify', 'rules', i])),
       escalation: optionalMapping(r, classifyRaw.escalation, ['classify', 'escalation']),
-      embeddings: optionalMapping(r, classifyRaw.embeddings, ['classify', 'embeddings']),
-      llm: optionalMapping(r, classifyRaw.llm, ['classify', 'llm']),
+      embeddings: withSize(r, optionalMapping(r, classifyRaw.embeddings, ['classify', 'embeddings']), ['classify', 'embeddings']),
+      llm: withSize(r, optionalMapping(r, classifyRaw.llm, ['classify', 'llm']), ['classify', 'llm']),
       cacheDir: classifyRaw.cacheDir === undefined || classifyRaw.cacheDir === null ? null : absPath(r.string(classifyRaw.cacheDir, ['classify', 'cacheDir'])),
       cacheMaxEntries: r.number(classifyRaw.cacheMaxEntries, ['classify', 'cacheMaxEntries'], 200_000, 1),
     },
@@ -198,6 +198,12 @@ function optionalMapping(r: Reader, v: unknown, at: string[]): Record<string, un
   if (v === undefined || v === null) return null;
   if (typeof v !== 'object' || Array.isArray(v)) r.fail(at, `must be a mapping, got ${describe(v)}`);
   return v as Record<string, unknown>;
+}
+
+/** Layers 2/3 take `maxBytes` as a number; the config, like every size here, may say "64KiB". */
+function withSize(r: Reader, m: Record<string, unknown> | null, at: string[]): Record<string, unknown> | null {
+  if (!m || m.maxBytes === undefined || m.maxBytes === null) return m;
+  return { ...m, maxBytes: parseSize(r, m.maxBytes, [...at, 'maxBytes'], 0) };
 }
 
 function readZones(r: Reader, v: unknown): Record<string, ZoneConfig> {

@@ -109,7 +109,8 @@ export class Daemon implements DaemonView {
         cacheMaxEntries: c.classify.cacheMaxEntries,
       });
       await this.escalation.ready();
-      const headBytes = parseBytes(c.classify.embeddings?.maxBytes, 64 * 1024);
+      // Escalate exactly the head the embedding layer reads (its budget, after config).
+      const headBytes = this.escalation.embeddings?.info.maxBytes ?? 64 * 1024;
       const skip = (c.classify.escalation as { skipExtensions?: string[] } | null)?.skipExtensions;
       this.background = new BackgroundClassifier(this.escalation.escalate, headBytes, (e) => this.noteError(`background classification failed: ${(e as Error).message}`), skip);
     }
@@ -262,14 +263,6 @@ export class Daemon implements DaemonView {
 function withoutKey(o: Record<string, unknown>, key: string): Record<string, unknown> {
   const { [key]: _drop, ...rest } = o;
   return rest;
-}
-
-/** "64KiB", 65536 → bytes. */
-function parseBytes(v: unknown, fallback: number): number {
-  if (typeof v === 'number') return v;
-  const m = typeof v === 'string' ? /^(\d+)\s*(k|m)?i?b?$/i.exec(v.trim()) : null;
-  if (!m) return fallback;
-  return Number(m[1]) * (m[2]?.toLowerCase() === 'm' ? 1 << 20 : m[2] ? 1024 : 1);
 }
 
 function inSet(set: { users: string[]; groups: string[] }, uid: number, gid: number): boolean {

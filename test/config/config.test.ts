@@ -97,6 +97,10 @@ t.test('wrong value types and bad YAML are refused with a position', async (t) =
 
 t.test('sizes accept units', async (t) => {
   t.equal(parseConfig(good('classify: { maxScanBytes: 2MiB }\n'), file).classify.maxScanBytes, 2 << 20);
+  const c = parseConfig(good('classify: { embeddings: { maxBytes: 64KiB }, llm: { maxBytes: 8192 } }\n'), file);
+  t.equal(c.classify.embeddings?.maxBytes, 64 * 1024, 'layer 2 receives a number');
+  t.equal(c.classify.llm?.maxBytes, 8192);
+  t.match(refusal(good('classify: { embeddings: { maxBytes: lots } }\n')).message, /classify\.embeddings\.maxBytes: must be a size such as 8MiB/);
 });
 
 t.test('a missing config file is a ConfigError naming the file', async (t) => {
