@@ -1,6 +1,7 @@
 // Decides one governed operation: taint → policy input → decision → mode → audit → denial
-// record. The ops call this; it never touches the file system, so `explain` reuses it
-// for dry runs. Fails closed: a policy error or an unwritable audit log denies.
+// record. The ops call this; it never touches the file system. Fails closed: a policy
+// error or an unwritable audit log denies. (`explain` builds the same input through
+// policy-input.ts without a governor, so it also works when no daemon runs.)
 import type { Classification, Tier } from '../classify/types.js';
 import type { Config } from '../config/index.js';
 import { groupsOf, processFacts, userName } from './callers.js';
@@ -26,7 +27,6 @@ export interface GovernedAction {
   copyOf?: string | null;
   /** The output holds no individual-level data (an anonymised or aggregated derivative). */
   aggregate?: boolean;
-  dryRun?: boolean;
 }
 
 export interface Verdict {
@@ -113,7 +113,6 @@ export class Governor {
       this.onError?.(this.lastError);
       decision = { allow: false, policy_id: 'policy-error', reasoning: this.lastError, alternatives: [], obligations: [] };
     }
-    if (a.dryRun) return { proceed: decision.allow, decision, tier: source.tier, tags: source.tags };
 
     const monitored = !decision.allow && config.mode === 'monitor';
     let proceed = decision.allow || monitored;
