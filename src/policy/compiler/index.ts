@@ -12,7 +12,7 @@ import { parseQuery } from '../parser.js';
 import { RObj, type Value, fromJS, isObj } from '../value.js';
 import { BodyCompiler, type CompileEnv, staticRef } from './body.js';
 import { Resolver } from './resolve.js';
-import { compileNode } from './rules.js';
+import { type CodegenOptions, compileNode } from './rules.js';
 import { markStatic } from './static.js';
 import { type RuleKind, TreeNode, dataAt } from './tree.js';
 
@@ -66,7 +66,7 @@ function ruleKind(r: Rule, sl: number): RuleKind {
   return r.head.ref.length > sl ? 'object' : 'complete';
 }
 
-export function compile(modules: Module[], baseData: unknown = {}, builtins: BuiltinTable = BUILTINS): CompiledPolicy {
+export function compile(modules: Module[], baseData: unknown = {}, builtins: BuiltinTable = BUILTINS, opts: CodegenOptions = { codegen: true }): CompiledPolicy {
   const errors: PolicyError[] = [];
   const root = new TreeNode([]);
   const nodes: TreeNode[] = [];
@@ -144,7 +144,7 @@ export function compile(modules: Module[], baseData: unknown = {}, builtins: Bui
   };
   for (const n of nodes) {
     try {
-      compileNode(n, staticLen, envFor, isRootNameFor);
+      compileNode(n, staticLen, envFor, isRootNameFor, opts);
     } catch (e) {
       if (e instanceof PolicyError) errors.push(...(e.errors.length ? e.errors : [e]));
       else throw e;
@@ -250,4 +250,4 @@ function isPlain(v: Value): v is Record<string, Value> {
   return isObj(v) && !(v instanceof RObj);
 }
 
-export { staticRef, type Override };
+export { staticRef, type Override, type CodegenOptions };

@@ -10,6 +10,7 @@ import { ObjBuilder, RSet, type Value, equal, isObj, keyOf, objEntries } from '.
 import { BodyCompiler, type CompileEnv, type DetStep } from './body.js';
 import { Resolver } from './resolve.js';
 import { type TreeNode, nodeValue } from './tree.js';
+import { type GenDef, type GenSetDef, generateMembers, generateValue } from './gen/def.js';
 
 interface Clause {
   run: Step;
@@ -29,6 +30,15 @@ interface Def {
   keys: Getter[];
   /** For set-valued leaves (`contains`). */
   member: Getter | null;
+  /** The same definition as generated JavaScript (complete rules and functions), when generated. */
+  gen: GenDef | null;
+  /** The same partial set definition as generated JavaScript, when generated. */
+  genSet: GenSetDef | null;
+}
+
+/** Whether rule definitions are also compiled to generated JavaScript (the closures stay the reference). */
+export interface CodegenOptions {
+  codegen: boolean;
 }
 
 /** Terms of a head ref after the node's static path (the dynamic object keys). */
@@ -54,7 +64,7 @@ function isConst(t: Term | null): boolean {
  * Compiles one rule definition. `staticLen` is how many head-ref elements name
  * the node (the rest are keys); `envFor` gives the module's environment.
  */
-function compileDef(rule: Rule, staticLen: number, envFor: (r: Resolver) => CompileEnv, isRootName: (n: string) => boolean, isSet: boolean): Def {
+function compileDef(rule: Rule, staticLen: number, envFor: (r: Resolver) => CompileEnv, isRootName: (n: string) => boolean, isSet: boolean, msg: string, codegen: boolean): Def {
   const resolver = new Resolver(isRootName);
   const args = rule.head.args ?? [];
   const argVars: Term[] = [];
@@ -90,7 +100,16 @@ function compileDef(rule: Rule, staticLen: number, envFor: (r: Resolver) => Comp
     const erun = e.body.length ? bc.body(e.body, EB) : (_f: Frame, k: () => boolean) => k();
     clauses.push({ run: erun, ...headValue(e.value, EB), constant: isConst(e.value) });
   }
-  return { rule, nslots: resolver.counter.n, argPats, clauses, keys: keyGetters, member };
+  const nslots = resolver.counter.n;
+  const def: Def = { rule, nslots, argPats, clauses, keys: keyGetters, member, gen: null, genSet: null };
+  // The closures above validated the rule (safety, arity, unknown functions); the generator
+  // follows the same decisions and covers the shapes evalDef and the set evaluator handle.
+  if (codegen && keys.length === 0) {
+    const shape = { rule, nslots, constant: clauses.map((c) => c.constant), member: memberTerm, msg };
+    if (memberTerm === null) def.gen = generateValue(envFor(resolver), shape);
+    else if (isSet && rule.elses.length === 0) def.genSet = generateMembers(envFor(resolver), shape);
+  }
+  return def;
 }
 
 const RET_TRUE = (): boolean => true;
@@ -103,6 +122,7 @@ function conflict(msg: string, loc: Location): PolicyError {
 
 /** Evaluates a def's clause chain; returns its value or undefined. `args` for functions. */
 function evalDef(d: Def, c: Ctx, args: Value[] | null, msg: string): Value | undefined {
+  if (d.gen !== null) return d.gen(c, args);
   // One frame serves every clause of the chain: each clause writes a slot before reading it,
   // and the argument slots are bound once.
   const f: Frame = { s: d.nslots === 0 ? NO_SLOTS : new Array(d.nslots), c };
@@ -150,18 +170,29 @@ function evalDef(d: Def, c: Ctx, args: Value[] | null, msg: string): Value | und
   return undefined;
 }
 
-export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, envFor: (rule: Rule) => (r: Resolver) => CompileEnv, isRootNameFor: (rule: Rule) => (n: string) => boolean): void {
+const FN_CONFLICT = 'functions must not produce multiple outputs for same inputs';
+const COMPLETE_CONFLICT = 'complete rules must not produce multiple outputs';
+
+export function compileNode(
+  node: TreeNode,
+  staticLenOf: (r: Rule) => number,
+  envFor: (rule: Rule) => (r: Resolver) => CompileEnv,
+  isRootNameFor: (rule: Rule) => (n: string) => boolean,
+  opts: CodegenOptions = { codegen: true },
+): void {
   const rules = node.rules.filter((r) => !r.isDefault);
   const defaults = node.rules.filter((r) => r.isDefault);
   const kind = node.kind!;
-  const defs = rules.map((r) => compileDef(r, staticLenOf(r), envFor(r), isRootNameFor(r), kind === 'set' || kind === 'object'));
+  const msgOf = kind === 'function' ? FN_CONFLICT : COMPLETE_CONFLICT;
+  const defs = rules.map((r) => compileDef(r, staticLenOf(r), envFor(r), isRootNameFor(r), kind === 'set' || kind === 'object', msgOf, opts.codegen));
   if (defaults.length > 1) throw new PolicyError('rego_type_error', `multiple default rules data.${node.path.join('.')} found`, defaults[1]!.loc);
   // A default's value may be a comprehension over data, so it is evaluated per evaluation, when needed.
-  const defDef = defaults.length ? compileDef(defaults[0]!, staticLenOf(defaults[0]!), envFor(defaults[0]!), isRootNameFor(defaults[0]!), false) : null;
+  const defDef = defaults.length ? compileDef(defaults[0]!, staticLenOf(defaults[0]!), envFor(defaults[0]!), isRootNameFor(defaults[0]!), false, '', opts.codegen) : null;
   const defaultOf = (c: Ctx): Value | undefined => (defDef ? evalDef(defDef, c, null, '') : undefined);
+  node.generated = [...defs, ...(defDef ? [defDef] : [])].every((d) => d.gen !== null || d.genSet !== null);
 
   if (kind === 'function') {
-    const msg = 'functions must not produce multiple outputs for same inputs';
+    const msg = FN_CONFLICT;
     // Rule indexing: definitions whose first argument is a scalar constant (`reason("x") := …`)
     // are found by that argument; the others are always tried.
     const index = new Map<string, Def[]>();
@@ -189,10 +220,18 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
     return;
   }
   if (kind === 'complete') {
-    const msg = 'complete rules must not produce multiple outputs';
+    const msg = COMPLETE_CONFLICT;
     const only = defs.length === 1 ? defs[0]! : null;
     const cl = only && only.clauses.length === 1 ? only.clauses[0]! : null;
     const det = cl ? (cl.run as DetStep).test : undefined;
+    if (only && only.gen !== null) {
+      const gen = only.gen;
+      node.evaluate = (c) => {
+        const v = gen(c, null);
+        return v !== undefined || defDef === null ? v : defaultOf(c);
+      };
+      return;
+    }
     if (only && cl && det !== undefined && cl.valueGen === null) {
       // The common `x := <expr> if <tests>`: one definition, one clause, at most one solution.
       const value = cl.value;
@@ -225,6 +264,10 @@ export function compileNode(node: TreeNode, staticLenOf: (r: Rule) => number, en
       const out = new RSet();
       for (let di = 0; di < defs.length; di++) {
         const d = defs[di]!;
+        if (d.genSet !== null) {
+          d.genSet(c, out);
+          continue;
+        }
         const f: Frame = { s: d.nslots === 0 ? NO_SLOTS : new Array(d.nslots), c };
         const m = d.member!;
         const det = (d.clauses[0]!.run as DetStep).test;

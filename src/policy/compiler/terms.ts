@@ -387,35 +387,8 @@ export abstract class TermCompiler extends Analysis {
   }
 
   protected call(t: Term & { t: 'call' }, B: Set<number>): TermC {
-    const r = this.resolveFn(t);
-    if (!r) throw new PolicyError('rego_type_error', `undefined function ${t.fn}`, t.loc);
-    if (t.args.length !== r.arity && r.arity >= 0) {
-      throw new PolicyError('rego_type_error', `${t.fn}: arity mismatch\n\thave: ${t.args.length} arguments\n\twant: ${r.arity} arguments`, t.loc);
-    }
-    const key = r.key;
+    const { r, invoke } = this.callTarget(t);
     const loc = t.loc;
-    let impl: FnImpl;
-    if (r.user) {
-      const node = r.user;
-      impl = (args, c) => callUser(node, key, args, c, loc);
-    } else {
-      const b = r.builtin!;
-      impl = (args, c) => callBuiltin(b, args, c, loc);
-    }
-    const invoke: FnImpl = (args, c) => {
-      const m = c.mocks;
-      if (m !== null) {
-        const mk = m.get(key);
-        if (mk) {
-          if ('value' in mk) return mk.value;
-          // Inside the replacement, the replaced function is the original again (no self-recursion).
-          const rest = new Map(m);
-          rest.delete(key);
-          return mk.fn(args, new Ctx(c.nodes, c.input, c.data, c.overrides, rest.size ? rest : null, c.opts, c), loc);
-        }
-      }
-      return impl(args, c, loc);
-    };
     const cs = t.args.map((a) => this.term(a, B));
     if (r.builtin?.relation) {
       const all = genAll(cs.map(toGen));
@@ -488,5 +461,39 @@ export abstract class TermCompiler extends Analysis {
           return v === undefined ? false : k(v);
         }),
     };
+  }
+
+  /** The function a call names (checked: defined, right arity) and its invoker, which honours `with` mocks. */
+  protected callTarget(t: Term & { t: 'call' }): { r: NonNullable<ReturnType<Analysis['resolveFn']>>; invoke: FnImpl } {
+    const r = this.resolveFn(t);
+    if (!r) throw new PolicyError('rego_type_error', `undefined function ${t.fn}`, t.loc);
+    if (t.args.length !== r.arity && r.arity >= 0) {
+      throw new PolicyError('rego_type_error', `${t.fn}: arity mismatch\n\thave: ${t.args.length} arguments\n\twant: ${r.arity} arguments`, t.loc);
+    }
+    const key = r.key;
+    const loc = t.loc;
+    let impl: FnImpl;
+    if (r.user) {
+      const node = r.user;
+      impl = (args, c) => callUser(node, key, args, c, loc);
+    } else {
+      const b = r.builtin!;
+      impl = (args, c) => callBuiltin(b, args, c, loc);
+    }
+    const invoke: FnImpl = (args, c) => {
+      const m = c.mocks;
+      if (m !== null) {
+        const mk = m.get(key);
+        if (mk) {
+          if ('value' in mk) return mk.value;
+          // Inside the replacement, the replaced function is the original again (no self-recursion).
+          const rest = new Map(m);
+          rest.delete(key);
+          return mk.fn(args, new Ctx(c.nodes, c.input, c.data, c.overrides, rest.size ? rest : null, c.opts, c), loc);
+        }
+      }
+      return impl(args, c, loc);
+    };
+    return { r, invoke };
   }
 }

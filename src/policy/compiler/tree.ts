@@ -21,6 +21,8 @@ export class TreeNode {
   pkgId = -1;
   /** Value depends only on data: shared across evaluations with the same data (see static.ts). */
   isStatic = false;
+  /** Every definition of this rule runs as generated JavaScript (see gen/). */
+  generated = false;
   constructor(readonly path: string[]) {}
   get isRule(): boolean {
     return this.rules.length > 0;

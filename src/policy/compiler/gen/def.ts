@@ -1,0 +1,91 @@
+// One rule definition (with its else chain) as one generated function. It
+// computes what rules.ts's evalDef computes from closures: the first clause
+// with a solution gives the value, solutions of one clause must agree
+// (eval_conflict_error otherwise), a constant head stops at the first solution.
+
+import type { Rule, Term } from '../../ast.js';
+import { PolicyError } from '../../errors.js';
+import type { Ctx } from '../../eval/runtime.js';
+import type { RSet, Value } from '../../value.js';
+import type { CompileEnv } from '../steps.js';
+import { BodyGen } from './body.js';
+
+/** Value of a complete rule or function definition; `args` for functions. */
+export type GenDef = (c: Ctx, args: Value[] | null) => Value | undefined;
+/** Adds the members a partial set definition contributes. */
+export type GenSetDef = (c: Ctx, out: RSet) => void;
+
+export interface DefShape {
+  rule: Rule;
+  nslots: number;
+  /** Whether each clause's head is a constant (first solution decides). */
+  constant: boolean[];
+  /** Set member term (partial sets), else null. */
+  member: Term | null;
+  msg: string;
+}
+
+class DefGen extends BodyGen {
+  /** Emits the frame every generated definition starts with. */
+  private frame(nslots: number): void {
+    this.em.line(`const s = ${nslots === 0 ? '[]' : `new Array(${nslots})`};`);
+    this.em.line('const f = { s, c };');
+  }
+
+  value(d: DefShape): GenDef {
+    const em = this.em;
+    const rule = d.rule;
+    this.frame(d.nslots);
+    em.line('let out;');
+    const args = rule.head.args ?? [];
+    const argB = new Set<number>();
+    if (args.length) {
+      // A default function's value is evaluated without arguments (args === null).
+      em.line('if (args !== null) {');
+      em.within('return undefined;', 'return undefined;', () => args.forEach((a, i) => this.genPattern(a, argB, `args[${i}]`)));
+      em.line('}');
+    }
+    const conflict = em.ref(() => new PolicyError('eval_conflict_error', d.msg, rule.loc));
+    const clauses: Array<{ body: Rule['body']; value: Term | null }> = [{ body: rule.body, value: rule.head.value }, ...rule.elses.map((e) => ({ body: e.body, value: e.value }))];
+    clauses.forEach((cl, ci) => {
+      const label = em.temp('C');
+      const B = new Set(argB);
+      em.line(`${label}: {`);
+      em.within(`break ${label};`, `break ${label};`, () =>
+        this.genBody(cl.body, B, () => {
+          const take = (v: string): void => {
+            em.line(`if (out === undefined) out = ${v}; else if (!equal(out, ${v})) throw ${conflict}();`);
+            if (d.constant[ci]) em.line(em.stop);
+          };
+          if (cl.value === null) take('true');
+          else this.genTerm(cl.value, B, take);
+        }),
+      );
+      em.line('}');
+      em.line('if (out !== undefined) return out;');
+    });
+    em.line('return undefined;');
+    return em.build<GenDef>('c, args');
+  }
+
+  members(d: DefShape): GenSetDef {
+    const em = this.em;
+    this.frame(d.nslots);
+    const B = new Set<number>();
+    const label = em.temp('C');
+    em.line(`${label}: {`);
+    em.within(`break ${label};`, `break ${label};`, () => this.genBody(d.rule.body, B, () => this.genGetter(d.member!, B, (m) => em.line(`out.add(${m});`))));
+    em.line('}');
+    return em.build<GenSetDef>('c, out');
+  }
+}
+
+/** Generated evaluator of a complete rule or function definition. */
+export function generateValue(env: CompileEnv, d: DefShape): GenDef {
+  return new DefGen(env).value(d);
+}
+
+/** Generated evaluator of a partial set definition (no else chain). */
+export function generateMembers(env: CompileEnv, d: DefShape): GenSetDef {
+  return new DefGen(env).members(d);
+}

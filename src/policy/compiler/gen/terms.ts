@@ -1,0 +1,291 @@
+// Terms as generated JavaScript. Each method emits the code that computes a
+// term and then emits its continuation `k` exactly once, given the name of the
+// value: once for a plain value, inside a loop for a term that enumerates.
+// Boundness (B) is updated in exactly the order the closure compiler updates
+// it, so both compilers make the same decisions. Rare shapes are compiled by
+// the closure compiler and called from the generated code (`embed*`).
+
+import type { Body, Term } from '../../ast.js';
+import type { Getter, Step } from '../../eval/runtime.js';
+import { isConstTerm, type TermC, unsafe } from '../steps.js';
+import { BodyCompiler } from '../body.js';
+import type { Emitter } from './emitter.js';
+
+export type K = (x: string) => void;
+
+export abstract class TermGen extends BodyCompiler {
+  protected abstract readonly em: Emitter;
+
+  /** Emits `body` in OPA's safe order; `done` emits the code run for each solution. */
+  abstract genBody(body: Body, B: Set<number>, done: () => void): void;
+
+  /** A defined value (undefined fails) bound to a fresh const. */
+  protected bind(expr: string, k: K): void {
+    const t = this.em.temp();
+    this.em.line(`const ${t} = ${expr};`);
+    this.em.line(`if (${t} === undefined) ${this.em.fail}`);
+    k(t);
+  }
+
+  /** Calls a closure-compiled term: a getter directly, a generator with the continuation as a callback. */
+  protected embedTerm(tc: TermC, k: K): void {
+    if ('get' in tc) return this.bind(`${this.em.ref(tc.get)}(f)`, k);
+    const em = this.em;
+    const x = em.temp('x');
+    em.line(`if (${em.ref(tc.gen)}(f, (${x}) => {`);
+    em.within('return false;', 'return true;', () => k(x));
+    em.line(`return false; })) ${em.stop}`);
+  }
+
+  /** Calls a closure-compiled body step with the rest of the generated body as its continuation. */
+  protected embedStep(step: Step, k: () => void): void {
+    const em = this.em;
+    em.line(`if (${em.ref(step)}(f, () => {`);
+    em.within('return false;', 'return true;', k);
+    em.line(`return false; })) ${em.stop}`);
+  }
+
+  /**
+   * True when a term yields at most one value with B as it is (no ref iteration, no
+   * relation). Where the closure compiler takes the first value of an enumerating term
+   * (`getter`), the generator embeds that getter instead of enumerating.
+   */
+  protected singleValued(t: Term, B: Set<number>): boolean {
+    switch (t.t) {
+      case 'scalar':
+      case 'arraycomp':
+      case 'setcomp':
+      case 'objcomp':
+        return true;
+      case 'var': {
+        const s = this.slot(t);
+        return s === undefined || B.has(s);
+      }
+      case 'ref':
+        return (
+          this.singleValued(t.head, B) &&
+          t.path.every((p) => (p.t === 'var' ? this.slot(p) === undefined || B.has(this.slot(p)!) : p.t !== 'array' && p.t !== 'object' ? this.singleValued(p, B) : this.isPatternReady(p, B) && this.singleValued(p, B)))
+        );
+      case 'array':
+      case 'set':
+        return t.items.every((x) => this.singleValued(x, B));
+      case 'object':
+        return t.items.every(([a, b]) => this.singleValued(a, B) && this.singleValued(b, B));
+      case 'call': {
+        const r = this.resolveFn(t);
+        return !!r && !r.builtin?.relation && t.args.every((a) => this.singleValued(a, B));
+      }
+      case 'template':
+        return false;
+    }
+  }
+
+  /** `getter` semantics (first value of an enumerating term). */
+  protected genGetter(t: Term, B: Set<number>, k: K): void {
+    if (this.singleValued(t, B)) return this.genTerm(t, B, k);
+    const g: Getter = this.getter(t, B);
+    this.bind(`${this.em.ref(g)}(f)`, k);
+  }
+
+  genTerm(t: Term, B: Set<number>, k: K): void {
+    switch (t.t) {
+      case 'scalar':
+        return k(this.em.literal(t.v));
+      case 'var': {
+        const s = this.slot(t);
+        if (s !== undefined) {
+          if (!B.has(s)) throw unsafe(t.name, t.loc);
+          return k(`s[${s}]`);
+        }
+        return this.genRef({ t: 'ref', head: t, path: [], loc: t.loc }, B, k);
+      }
+      case 'ref':
+        return this.genRef(t, B, k);
+      case 'array':
+      case 'set':
+      case 'object':
+        return this.genCollection(t, B, k);
+      case 'call':
+        return this.genCall(t, B, k);
+      case 'arraycomp':
+      case 'setcomp':
+      case 'objcomp':
+        return this.genComprehension(t, B, k);
+      default:
+        return this.embedTerm(this.term(t, B), k);
+    }
+  }
+
+  /** Emits terms left to right (each inside the previous one's continuation). */
+  protected genAll(ts: Term[], B: Set<number>, k: (xs: string[]) => void, get = false): void {
+    const xs: string[] = [];
+    const step = (i: number): void => {
+      if (i === ts.length) return k(xs);
+      const next: K = (x) => {
+        xs.push(x);
+        step(i + 1);
+      };
+      if (get) this.genGetter(ts[i]!, B, next);
+      else this.genTerm(ts[i]!, B, next);
+    };
+    step(0);
+  }
+
+  protected genCollection(t: Term & { t: 'array' | 'set' | 'object' }, B: Set<number>, k: K): void {
+    if (t.t === 'array' ? t.items.every(isConstTerm) : t.t === 'set' ? t.items.every(isConstTerm) : t.items.every(([a, b]) => isConstTerm(a) && isConstTerm(b))) {
+      return this.embedTerm(this.term(t, B), k);
+    }
+    if (t.t === 'array') return this.genAll(t.items, B, (xs) => this.bind(`[${xs.join(', ')}]`, k));
+    if (t.t === 'set') return this.genAll(t.items, B, (xs) => this.bind(`new RSet([${xs.join(', ')}])`, k));
+    const flat = t.items.flat();
+    const plainKeys = t.items.every(([a]) => a.t === 'scalar' && typeof a.v === 'string' && a.v !== '__proto__');
+    this.genAll(flat, B, (xs) => {
+      const pairs: string[] = [];
+      for (let i = 0; i < xs.length; i += 2) pairs.push(plainKeys ? `${xs[i]}: ${xs[i + 1]}` : `[${xs[i]}, ${xs[i + 1]}]`);
+      this.bind(plainKeys ? `{${pairs.join(', ')}}` : `makeObj([${pairs.join(', ')}])`, k);
+    });
+  }
+
+  protected genComprehension(t: Term & { t: 'arraycomp' | 'setcomp' | 'objcomp' }, B: Set<number>, k: K): void {
+    if (t.t === 'objcomp') return this.embedTerm(this.term(t, B), k);
+    const em = this.em;
+    const B2 = new Set(B);
+    const out = em.temp('out');
+    const label = em.temp('C');
+    em.line(`const ${out} = ${t.t === 'arraycomp' ? '[]' : 'new RSet()'};`);
+    em.line(`${label}: {`);
+    em.within(`break ${label};`, `break ${label};`, () =>
+      this.genBody(t.body, B2, () => this.genGetter(t.head, B2, (v) => em.line(`${out}.${t.t === 'arraycomp' ? 'push' : 'add'}(${v});`))),
+    );
+    em.line('}');
+    k(out);
+  }
+
+  // ---------- refs ----------
+
+  protected genRef(t: Term & { t: 'ref' }, B: Set<number>, k: K): void {
+    const head = t.head;
+    if (head.t === 'var' && this.slot(head) === undefined) {
+      const name = head.name;
+      if (name === 'input') return this.genPath('c.input', t.path, B, k, true);
+      if (name === 'data') return this.genDataRef(t, B, k);
+      const imp = this.env.imports.get(name);
+      if (imp) {
+        const expanded: Term = imp.t === 'ref' ? { ...imp, path: [...imp.path, ...t.path] } : { t: 'ref', head: imp, path: t.path, loc: t.loc };
+        return this.genRef(expanded as Term & { t: 'ref' }, B, k);
+      }
+      if (this.env.ruleNames.has(name)) {
+        const pkgPath: Term[] = [...this.env.pkg, name].map((p) => ({ t: 'scalar', v: p, loc: head.loc }));
+        return this.genDataRef({ t: 'ref', head: { t: 'var', name: 'data', loc: head.loc }, path: [...pkgPath, ...t.path], loc: t.loc }, B, k);
+      }
+      throw unsafe(name, head.loc);
+    }
+    this.genTerm(head, B, (h) => this.genPath(h, t.path, B, k, false));
+  }
+
+  /** `data.…` refs: a rule's value straight from the evaluation cache; other shapes through the closure compiler. */
+  protected genDataRef(t: Term & { t: 'ref' }, B: Set<number>, k: K): void {
+    let node = this.env.root;
+    let i = 0;
+    const path = t.path;
+    while (i < path.length) {
+      const p = path[i]!;
+      if (p.t !== 'scalar' || typeof p.v !== 'string') break;
+      const next = node.children.get(p.v);
+      if (!next) break;
+      node = next;
+      i++;
+      if (node.isRule) break;
+    }
+    if (!node.isRule || node.kind === 'function') return this.embedTerm(this.dataRef(path, B), k);
+    const prefix = (path.slice(0, i) as Array<{ v: string }>).map((p) => p.v);
+    const em = this.em;
+    const base = `(c.overrides === null ? c.ruleValue(${em.ref(node)}) : dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)}))`;
+    this.genPath(base, path.slice(i), B, k, true);
+  }
+
+  /** Applies ref path elements: ground keys look up, unbound vars and patterns enumerate. */
+  protected genPath(base: string, path: Term[], B: Set<number>, k: K, fresh: boolean): void {
+    const em = this.em;
+    if (!path.length) return fresh ? this.bind(base, k) : k(base);
+    const walk = (v: string, j: number): void => {
+      if (j === path.length) return k(v);
+      const p = path[j]!;
+      if (p.t === 'scalar') return this.bind(`lookup(${v}, ${em.literal(p.v)})`, (x) => walk(x, j + 1));
+      const s = p.t === 'var' ? this.slot(p) : undefined;
+      if ((s !== undefined && !B.has(s)) || ((p.t === 'array' || p.t === 'object') && !this.isPatternReady(p, B))) {
+        // Enumerate the collection; the key must match the pattern.
+        const it = em.temp('it');
+        const i = em.temp('i');
+        const label = em.temp('L');
+        em.line(`const ${it} = entriesOf(${v});`);
+        em.line(`if (${it} !== null) ${label}: for (let ${i} = 0; ${i} < ${it}.v.length; ${i}++) {`);
+        em.within(`continue ${label};`, em.stop, () => {
+          this.genPattern(p, B, `(${it}.k === null ? ${i} : ${it}.k[${i}])`);
+          walk(`${it}.v[${i}]`, j + 1);
+        });
+        em.line('}');
+        return;
+      }
+      const key: K = (kx) => this.bind(`lookup(${v}, ${kx})`, (x) => walk(x, j + 1));
+      if (s !== undefined) return key(`s[${s}]`);
+      if (this.singleValued(p, B)) return this.genTerm(p, B, key);
+      return this.bind(`${em.ref(this.getter(p, B))}(f)`, key);
+    };
+    if (fresh) this.bind(base, (b) => walk(b, 0));
+    else walk(base, 0);
+  }
+
+  // ---------- patterns ----------
+
+  /** Matches the value named `x` against a pattern term, binding its unbound vars (and marking them in B). */
+  genPattern(t: Term, B: Set<number>, x: string): void {
+    const em = this.em;
+    if (t.t === 'var') {
+      const s = this.slot(t);
+      if (s !== undefined && !B.has(s)) {
+        B.add(s);
+        em.line(`s[${s}] = ${x};`);
+        return;
+      }
+    }
+    if (t.t === 'array' && !this.isPatternReady(t, B)) {
+      const a = em.temp('a');
+      em.line(`const ${a} = ${x};`);
+      em.line(`if (!Array.isArray(${a}) || ${a}.length !== ${t.items.length}) ${em.fail}`);
+      t.items.forEach((item, i) => this.genPattern(item, B, `${a}[${i}]`));
+      return;
+    }
+    if (t.t === 'object' && !this.isPatternReady(t, B)) {
+      em.line(`if (!${em.ref(this.pattern(t, B))}(f, ${x})) ${em.fail}`);
+      return;
+    }
+    if (t.t === 'scalar' && typeof t.v === 'string') {
+      em.line(`if (${x} !== ${em.literal(t.v)}) ${em.fail}`);
+      return;
+    }
+    if (this.singleValued(t, B)) {
+      this.genTerm(t, B, (y) => em.line(`if (!equal(${y}, ${x})) ${em.fail}`));
+      return;
+    }
+    em.line(`if (!${em.ref(this.pattern(t, B))}(f, ${x})) ${em.fail}`);
+  }
+
+  // ---------- calls ----------
+
+  protected genCall(t: Term & { t: 'call' }, B: Set<number>, k: K): void {
+    const { r, invoke } = this.callTarget(t);
+    if (r.builtin?.relation) return this.embedTerm(this.call(t, B), k);
+    const em = this.em;
+    const loc = em.ref(t.loc);
+    const inv = em.ref(invoke);
+    this.genAll(t.args, B, (xs) => {
+      const args = `[${xs.join(', ')}]`;
+      let direct: string;
+      if (r.user) direct = `${em.ref(r.user)}.call(${args}, c, ${loc})`;
+      else if (r.builtin!.fn2 && xs.length === 2) direct = `${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]})`;
+      else direct = `callBuiltin(${em.ref(r.builtin)}, ${args}, c, ${loc})`;
+      this.bind(`(c.mocks === null ? ${direct} : ${inv}(${args}, c, ${loc}))`, k);
+    });
+  }
+}

@@ -1,0 +1,93 @@
+// Rule definitions compiled to generated JavaScript must mean exactly what the
+// closure compiler's evaluation means: same values, same undefined, same errors.
+// Each program runs both ways (codegen on and off) and the results are compared,
+// and against the value OPA gives where it is stated.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { PolicyError, compileModules } from '../../src/policy/index.js';
+import { fromJS, toJSON } from '../../src/policy/value.js';
+
+interface Case {
+  name: string;
+  rego: string;
+  input?: unknown;
+  data?: unknown;
+  want?: unknown;
+  wantCode?: string;
+}
+
+const CASES: Case[] = [
+  { name: 'conflicting complete rule values', rego: 'p := x if some x in [1, 2]', wantCode: 'eval_conflict_error' },
+  { name: 'equal values of several solutions are no conflict', rego: 'p := 1 if some x in [1, 2]', want: 1 },
+  { name: 'function conflict', rego: 'f(x) := 1\nf(x) := 2\np := f(0)', wantCode: 'eval_conflict_error' },
+  { name: 'else chain whose head value is undefined falls through', rego: 'p := input.nope if true\nelse := 2', want: 2 },
+  { name: 'default function without a matching definition', rego: 'default f(_) := "d"\nf(1) := "one"\np := [f(1), f(2)]', want: ['one', 'd'] },
+  { name: 'array patterns in function arguments', rego: 'f([a, b]) := a + b\np := [f([1, 2]), x] if x := "y"\nq := f([1])', want: [3, 'y'] },
+  { name: 'negation of an enumerating body', rego: 'p if not input.xs[_] > 5', input: { xs: [1, 2] }, want: true },
+  { name: 'negation fails when any element matches', rego: 'p if not any_big\nany_big if some x in input.xs; x > 1', input: { xs: [1, 2] }, want: undefined },
+  { name: 'nested iteration with shared variables', rego: 'p contains [i, j] if { some i, x in input.a; some j, y in input.b; x == y }', input: { a: ['x', 'y'], b: ['y', 'x'] }, want: [[0, 1], [1, 0]] },
+  { name: 'ref iteration over objects and sets in key order', rego: 'p := [k | input.o[k]]\nq := 1', input: { o: { b: 1, a: 2 } }, want: ['a', 'b'] },
+  { name: 'set comprehension with undefined head skipped', rego: 'p := {x.v | some x in input.xs}', input: { xs: [{ v: 1 }, {}, { v: 2 }] }, want: [1, 2] },
+  { name: 'object literal with computed and non-string keys', rego: 'p := {input.k: 1, 2: "two", "z": input.k}', input: { k: 'a' }, want: { '2': 'two', a: 1, z: 'a' } },
+  { name: 'undefined inside a collection makes it undefined', rego: 'p := [1, input.nope]', want: undefined },
+  { name: 'with inside a generated body', rego: 'q := input.x\np := [y, input.x] if y := q with input.x as 7', input: { x: 1 }, want: [7, 1] },
+  { name: 'every inside a generated body', rego: 'p if { count(input.xs) > 0; every x in input.xs { x > 0 } }', input: { xs: [1, 2] }, want: true },
+  { name: 'builtin errors are raised with strict errors', rego: 'p := x if x := 1 / 0', wantCode: 'eval_builtin_error' },
+  { name: 'relations enumerate', rego: 'p := [x | walk({"a": 1}, [_, x])]', want: [{ a: 1 }, 1] },
+  { name: 'unification of two unbound composites by pairs', rego: 'p := [a, b] if [a, 1] = [2, b]', want: [2, 1] },
+  { name: 'multiple definitions of a set with iteration and constants', rego: 'p contains x if some x in input.xs\np contains "c"', input: { xs: ['a', 'b'] }, want: ['a', 'b', 'c'] },
+  { name: 'recursion is reported', rego: 'p := q\nq := p', wantCode: 'rego_recursion_error' },
+  { name: 'with replaces a function that generated code calls', rego: 'f(x) := x + 1\np := y if y := g with f as 10\ng := f(1)', want: 10 },
+  { name: 'template strings', rego: 'p := $"a{input.x}b{input.nope}"', input: { x: 1 }, want: 'a1b<undefined>' },
+  { name: 'inherited property names are not values', rego: 'p := [x | x := input.o.constructor]\nq := input.o.toString', input: { o: {} }, want: [] },
+  { name: 'partial objects (closure-compiled) beside generated rules', rego: 'p[k] := v if { some k in ["a", "b"]; v := upper(k) }', want: { a: 'A', b: 'B' } },
+];
+
+function run(c: Case, codegen: boolean): { value?: unknown; code?: string } {
+  try {
+    const p = compileModules([{ path: 't.rego', text: `package t\nimport rego.v1\n${c.rego}\n` }], c.data ?? {}, { codegen });
+    const v = p.evalPath(['t', 'p'], c.input === undefined ? undefined : fromJS(c.input), undefined, { strict: true });
+    return { value: v === undefined ? undefined : toJSON(v) };
+  } catch (e) {
+    if (e instanceof PolicyError) return { code: e.code };
+    throw e;
+  }
+}
+
+for (const c of CASES) {
+  t.test(c.name, async (t) => {
+    const gen = run(c, true);
+    const ref = run(c, false);
+    t.same(gen, ref, 'generated code agrees with the closure compiler');
+    if (c.wantCode) t.equal(gen.code, c.wantCode);
+    else t.same(gen.value, c.want);
+  });
+}
+
+t.test('the default bundle decides the same with and without generated code', async (t) => {
+  const dir = path.resolve(import.meta.dirname, '../../policies');
+  const modules = [{ path: 'lacuna.rego', text: readFileSync(path.join(dir, 'lacuna.rego'), 'utf8') }];
+  const data = JSON.parse(readFileSync(path.join(dir, 'data.json'), 'utf8'));
+  const gen = compileModules(modules, data);
+  const ref = compileModules(modules, data, { codegen: false });
+  t.ok(gen.root.find(['lacuna', 'decision'])!.generated, 'the decision rule runs as generated code');
+  t.notOk(ref.root.find(['lacuna', 'decision'])!.generated);
+  const base = { action: 'create', source: { tier: 'PUBLIC', tags: [], content: { tier: 'PUBLIC', findings: [] }, lineage: { files: [{ path: '/g/a' }], copy_of: '/g/a', aggregate: false } }, destination: { path: '/tmp/a', zone: 'tmp', zone_kind: 'unmanaged', external: false }, user: { name: 'alice' }, process: { comm: 'cp' }, time: { ns: 1795000000000000000n, hour: 22, weekday: 'Sunday' }, purpose: null, exceptions: [] };
+  const variants: unknown[] = [
+    base,
+    { ...base, action: 'read' },
+    { ...base, action: 'frobnicate' },
+    { ...base, source: { ...base.source, tier: 'PROPRIETARY', tags: ['PII'] } },
+    { ...base, action: 'export', source: { ...base.source, tier: 'PROPRIETARY', tags: ['PII'] } },
+    { ...base, source: { ...base.source, tier: 'INTERNAL' }, destination: { ...base.destination, external: true } },
+    { ...base, source: { ...base.source, content: { tier: 'INTERNAL', findings: [{ type: 'email', category: 'pii', count: 3 }, { type: 'aws_key', category: 'secret', count: 1 }] } } },
+    { ...base, source: { ...base.source, tier: 'PROPRIETARY', tags: ['PII'], lineage: { ...base.source.lineage, aggregate: true } } },
+    { ...base, source: { ...base.source, tier: 'PROPRIETARY' }, exceptions: [{ id: 'e1', path: '/g/', dest: '/tmp/a', expires_ns: 1895000000000000000n, requested_by: 'alice', approved_by: 'bob' }] },
+    { ...base, destination: { ...base.destination, zone_kind: 'governed' } },
+  ];
+  for (const v of variants) {
+    const input = fromJS(v);
+    t.same(toJSON(gen.evalPath(['lacuna', 'decision'], input, undefined, { strict: true })!), toJSON(ref.evalPath(['lacuna', 'decision'], input, undefined, { strict: true })!));
+  }
+});
