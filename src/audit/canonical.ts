@@ -102,24 +102,3 @@ export function canonicalText(value: JsonValue): string {
 export function canonicalize(value: unknown): string {
   return canonicalText(normalize(value));
 }
-
-/**
- * RFC 8785 text of a flat object whose member names are all in `sortedKeys` (already in RFC 8785
- * order, i.e. UTF-16 code-unit order). Strings and numbers are encoded inline with the same
- * ECMAScript JSON.stringify rules the package uses; nested values go through the package. This is
- * the record envelope's hot path; tests pin its output to the package's for the same input.
- * Precondition: `obj` is normalised and has no member outside `sortedKeys`.
- */
-export function canonicalFlat(obj: { [k: string]: JsonValue }, sortedKeys: readonly string[]): string {
-  let out = '{';
-  for (const k of sortedKeys) {
-    const v = obj[k];
-    if (v === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += JSON.stringify(k) + ':';
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null) out += JSON.stringify(v);
-    else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) out += `[${v.map((x) => JSON.stringify(x)).join(',')}]`;
-    else out += canonicalText(v);
-  }
-  return out + '}';
-}

@@ -35,6 +35,26 @@ export function merkleNode(left: Buffer, right: Buffer): Buffer {
   return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
 }
 
+// The hex forms below are what the append and verify paths use, once per record: one-shot
+// crypto.hash over a reused scratch buffer with hex output costs about a third of a Hash object
+// with a Buffer digest (Node allocates a Buffer per digest; the hex string is cheaper). Same bytes
+// hashed, same RFC 9162 values; tests pin them against merkleLeaf/merkleNode.
+const leafScratch = Buffer.alloc(33); // [0x00] + 32-byte record hash
+const nodeScratch = Buffer.alloc(65); // [0x01] + left + right
+nodeScratch[0] = 0x01;
+
+/** merkleLeaf as hex, from the record hash as hex. */
+export function merkleLeafHex(recordHashHex: string): string {
+  if (leafScratch.write(recordHashHex, 1, 'hex') !== 32) throw new TypeError('record hash is not 64 hex digits');
+  return oneShot('sha256', leafScratch, 'hex');
+}
+
+/** merkleNode as hex, from two child hashes as hex. */
+export function merkleNodeHex(leftHex: string, rightHex: string): string {
+  if (nodeScratch.write(leftHex, 1, 'hex') !== 32 || nodeScratch.write(rightHex, 33, 'hex') !== 32) throw new TypeError('Merkle node child is not 64 hex digits');
+  return oneShot('sha256', nodeScratch, 'hex');
+}
+
 export function isHashHex(s: unknown): s is string {
   return typeof s === 'string' && s.length === HASH_HEX_LENGTH && /^[0-9a-f]+$/.test(s);
 }

@@ -15,6 +15,7 @@ import { loadOrCreateKey, type SigningKey } from './keys.js';
 import { acquireWriterLock } from './lock.js';
 import { MerkleFrontier } from './merkle.js';
 import { buildRecord } from './record.js';
+import { PendingQueue } from './pending.js';
 import { Spool, type Recovery } from './spool.js';
 import { SinkProxy } from './sink-proxy.js';
 import { AuditUnavailableError, type AuditEvent, type AuditKind, type AuditReceipt, type AuditStats } from './types.js';
@@ -67,12 +68,6 @@ export interface AuditLog {
   readonly publicKeyPem: string;
 }
 
-interface Pending {
-  seq: number;
-  hash: string;
-  line: string;
-}
-
 interface ChainFile {
   chain_id: string;
   host: string;
@@ -120,7 +115,7 @@ class ChainLog implements AuditLog {
   private headHash = ZERO_HASH;
   private durableSeq = -1;
   private durableHash = ZERO_HASH;
-  private pending: Pending[] = [];
+  private pending = new PendingQueue();
   private committing = false;
   private scheduled: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -296,7 +291,7 @@ class ChainLog implements AuditLog {
   }
 
   private push(b: { record: { seq: number; hash: string }; line: string }): AuditReceipt {
-    this.pending.push({ seq: b.record.seq, hash: b.record.hash, line: b.line });
+    this.pending.add(b.record.seq, b.record.hash, b.line);
     this.headSeq = b.record.seq;
     this.headHash = b.record.hash;
     this.schedule();
@@ -321,23 +316,20 @@ class ChainLog implements AuditLog {
     if (this.committing) return;
     this.committing = true;
     try {
-      while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
-        let text = '';
-        for (const p of batch) text += p.line + '\n';
+      while (this.pending.count > 0) {
+        const batch = this.pending.take();
         try {
-          await this.spool.write(Buffer.from(text, 'utf8'), batch[0]!.seq);
+          await this.spool.write(batch.data(), batch.firstSeq);
         } catch (err) {
-          this.pending = batch.concat(this.pending);
+          this.pending.restore(batch);
           this.fail(err as Error);
           return;
         }
-        const lastRec = batch[batch.length - 1]!;
-        for (const p of batch) this.frontier.push(p.hash);
-        this.durableSeq = lastRec.seq;
-        this.durableHash = lastRec.hash;
-        if (this.sink) this.durableTimes.push({ seq: lastRec.seq, at: Date.now() });
+        for (const h of batch.hashes) this.frontier.push(h);
+        this.durableSeq = batch.firstSeq + batch.count - 1;
+        this.durableHash = batch.hashes[batch.count - 1]!;
+        this.pending.recycle(batch);
+        if (this.sink) this.durableTimes.push({ seq: this.durableSeq, at: Date.now() });
         if (!this.healthy) this.log.info({ seq: this.durableSeq }, 'audit spool writable again');
         this.healthy = true;
         this.lastError = undefined;
@@ -351,7 +343,7 @@ class ChainLog implements AuditLog {
     } finally {
       this.committing = false;
     }
-    if (this.pending.length > 0 && this.healthy) this.schedule();
+    if (this.pending.count > 0 && this.healthy) this.schedule();
   }
 
   private fail(err: Error): void {

@@ -1,28 +1,32 @@
 // RFC 9162 Merkle tree head over the chain's record hashes, kept as a compact frontier (one
 // perfect-subtree root per set bit of the size), so a checkpoint can sign the root of all
 // records since genesis with O(log n) state. Proof helpers work on a full leaf list.
-import { merkleLeaf, merkleNode } from './hash.js';
+import { merkleLeafHex, merkleNode, merkleNodeHex } from './hash.js';
 import { createHash } from 'node:crypto';
 
 const EMPTY_ROOT = createHash('sha256').digest();
+const EMPTY_ROOT_HEX = EMPTY_ROOT.toString('hex');
 
 export class MerkleFrontier {
-  /** Roots of perfect subtrees, largest (leftmost) first; sizes follow from the bits of `size`. */
-  private roots: Buffer[];
+  /**
+   * Roots of perfect subtrees as hex, largest (leftmost) first; sizes follow from the bits of
+   * `size`. Hex because every record pushes here and hex digests are the cheap ones (hash.ts).
+   */
+  private roots: string[];
   size: number;
 
-  constructor(size = 0, roots: Buffer[] = []) {
+  constructor(size = 0, roots: string[] = []) {
     if (roots.length !== popcount(size)) throw new Error(`frontier of size ${size} needs ${popcount(size)} roots, got ${roots.length}`);
     this.size = size;
     this.roots = roots;
   }
 
   static fromHex(size: number, hex: string[]): MerkleFrontier {
-    return new MerkleFrontier(size, hex.map((h) => Buffer.from(h, 'hex')));
+    return new MerkleFrontier(size, [...hex]);
   }
 
   toHex(): string[] {
-    return this.roots.map((b) => b.toString('hex'));
+    return [...this.roots];
   }
 
   clone(): MerkleFrontier {
@@ -30,20 +34,42 @@ export class MerkleFrontier {
   }
 
   push(recordHashHex: string): void {
-    let node = merkleLeaf(recordHashHex);
-    // Merge while the new subtree equals the last one in size: the trailing 1-bits of size.
-    for (let s = this.size; s & 1; s >>>= 1) node = merkleNode(this.roots.pop()!, node);
+    this.pushSubtree(merkleLeafHex(recordHashHex), 1);
+  }
+
+  /**
+   * Append a perfect subtree of `count` leaves (a power of two) whose root was computed elsewhere
+   * (a verify worker). Precondition: size is a multiple of count, i.e. the subtree sits where the
+   * tree itself would put it, so merging it equals pushing its leaves one by one.
+   */
+  pushSubtree(rootHex: string, count: number): void {
+    if (count < 1 || (count & (count - 1)) !== 0 || this.size % count !== 0) throw new RangeError(`subtree of ${count} leaves cannot follow ${this.size}`);
+    let node = rootHex;
+    // Merge while the new subtree equals the last one in size: the trailing 1-bits of size / count.
+    for (let s = this.size / count; s % 2 === 1; s = (s - 1) / 2) node = merkleNodeHex(this.roots.pop()!, node);
     this.roots.push(node);
-    this.size++;
+    this.size += count;
   }
 
   /** Merkle tree head of the leaves pushed so far (RFC 9162 MTH). */
   root(): string {
-    if (this.roots.length === 0) return EMPTY_ROOT.toString('hex');
+    if (this.roots.length === 0) return EMPTY_ROOT_HEX;
     let r = this.roots[this.roots.length - 1]!;
-    for (let i = this.roots.length - 2; i >= 0; i--) r = merkleNode(this.roots[i]!, r);
-    return r.toString('hex');
+    for (let i = this.roots.length - 2; i >= 0; i--) r = merkleNodeHex(this.roots[i]!, r);
+    return r;
   }
+}
+
+/**
+ * Root of the perfect subtree over `count` consecutive leaf hashes (hex) starting at `from`;
+ * count is a power of two. Iterative, pairwise: what a frontier would compute pushing them.
+ */
+export function perfectSubtreeRoot(leaves: readonly string[], from: number, count: number): string {
+  const level = leaves.slice(from, from + count);
+  for (let n = count; n > 1; n /= 2) {
+    for (let i = 0; i < n / 2; i++) level[i] = merkleNodeHex(level[2 * i]!, level[2 * i + 1]!);
+  }
+  return level[0]!;
 }
 
 function popcount(n: number): number {

@@ -1,7 +1,7 @@
 // Building and re-reading chain records. buildRecord() is the only place the chain fields are
 // attached; parseRecordLine() is the only place a stored line becomes a record again, and it
 // reports *how* a line is wrong instead of throwing, because the verifier names every break.
-import { canonicalFlat, canonicalText, isPlainJson, normalize, type JsonValue } from './canonical.js';
+import { canonicalText, normalize, type JsonValue } from './canonical.js';
 import { recordHash, isHashHex } from './hash.js';
 import { AuditRecordError, RECORD_VERSION, AUDIT_KINDS, type AuditEvent, type AuditKind, type AuditRecord } from './types.js';
 
@@ -20,6 +20,15 @@ const EVENT_FIELDS = [
 
 /** Every member a record body can have, in RFC 8785 (UTF-16 code unit) order. */
 const BODY_KEYS: readonly string[] = ['v', 'kind', 'chain_id', 'seq', 'host', 'time', 'prev_hash', ...EVENT_FIELDS].sort();
+/**
+ * "hash" sorts between these two groups, and "host" (always present) opens the second, so a line
+ * is head + hash member + tail without searching the text for where the hash goes.
+ */
+const HEAD_KEYS = BODY_KEYS.filter((k) => k < 'hash');
+const TAIL_KEYS = BODY_KEYS.filter((k) => k > 'hash');
+/** `"key":` for every member, encoded once. */
+const KEY_TEXT: Readonly<Record<string, string>> = Object.fromEntries(BODY_KEYS.map((k) => [k, `${JSON.stringify(k)}:`]));
+const KINDS: ReadonlySet<string> = new Set(AUDIT_KINDS);
 
 export interface BuiltRecord {
   record: AuditRecord;
@@ -27,8 +36,20 @@ export interface BuiltRecord {
   line: string;
 }
 
+// toISOString() costs about a microsecond and every record of the same millisecond has the same
+// answer; the time of the last millisecond seen is kept.
+let lastTimeMs = NaN;
+let lastTimeIso = '';
+
 function isoTime(t: string | undefined, now: () => Date): string {
-  if (t === undefined) return now().toISOString();
+  if (t === undefined) {
+    const ms = now().getTime();
+    if (ms !== lastTimeMs) {
+      lastTimeIso = new Date(ms).toISOString();
+      lastTimeMs = ms;
+    }
+    return lastTimeIso;
+  }
   const d = new Date(t);
   if (Number.isNaN(d.getTime())) throw new AuditRecordError(`time: ${JSON.stringify(t)} is not an ISO 8601 time`);
   return d.toISOString();
@@ -40,7 +61,7 @@ export function buildRecord(
   pos: ChainPosition,
   now: () => Date = () => new Date(),
 ): BuiltRecord {
-  if (!(AUDIT_KINDS as readonly string[]).includes(e.kind)) throw new AuditRecordError(`kind: unknown ${JSON.stringify(e.kind)}`);
+  if (!KINDS.has(e.kind)) throw new AuditRecordError(`kind: unknown ${JSON.stringify(e.kind)}`);
   const body: Record<string, unknown> = {
     v: RECORD_VERSION,
     kind: e.kind,
@@ -52,12 +73,62 @@ export function buildRecord(
   };
   for (const f of EVENT_FIELDS) if (e[f] !== undefined) body[f] = e[f];
   checkFieldTypes(body);
-  // Hot path: most events are plain data already; only copy-normalise the ones that are not.
-  const norm = (isPlainJson(body) ? body : normalize(body)) as { [k: string]: JsonValue };
-  const bodyText = canonicalFlat(norm, BODY_KEYS);
-  const hash = recordHash(bodyText);
-  norm.hash = hash;
-  return { record: norm as unknown as AuditRecord, line: withHash(bodyText, hash) };
+  const head = encodeMembers(body, HEAD_KEYS, '{');
+  const tail = encodeMembers(body, TAIL_KEYS, '');
+  // head is never just '{' (chain_id is in it), so tail always follows a member.
+  const hash = recordHash(`${head},${tail}}`);
+  body.hash = hash;
+  return { record: body as unknown as AuditRecord, line: `${head},"hash":"${hash}",${tail}}` };
+}
+
+/**
+ * RFC 8785 text of the listed members of `body` (already in RFC 8785 order), joined by commas,
+ * after `open`. The shapes records have (strings, integers, string arrays, the classification
+ * object) are encoded inline with the ECMAScript JSON.stringify rules RFC 8785 uses; anything else
+ * is normalised (strictly: NaN, cycles … throw) and encoded by canonical.ts, and the normalised
+ * value replaces the member so the returned record is exactly what was encoded.
+ */
+function encodeMembers(body: Record<string, unknown>, keys: readonly string[], open: string): string {
+  let out = open;
+  let first = true;
+  for (const k of keys) {
+    const v = body[k];
+    if (v === undefined) continue;
+    let text = inlineValue(v);
+    if (text === undefined) {
+      const norm = normalize(v, `$.${k}`);
+      body[k] = norm;
+      text = canonicalText(norm);
+    }
+    out += first ? KEY_TEXT[k] + text : `,${KEY_TEXT[k]}${text}`;
+    first = false;
+  }
+  return out;
+}
+
+function inlineValue(v: unknown): string | undefined {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? JSON.stringify(v) : undefined;
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (Array.isArray(v)) return stringArray(v);
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  // classification: exactly {tags: string[], tier: string} ("tags" sorts before "tier").
+  const c = v as { tags?: unknown; tier?: unknown };
+  if (typeof c.tier !== 'string' || !Array.isArray(c.tags)) return undefined;
+  if (Object.keys(v).length !== 2 || !Object.hasOwn(v, 'tags') || !Object.hasOwn(v, 'tier')) return undefined;
+  const tags = stringArray(c.tags);
+  return tags === undefined ? undefined : `{"tags":${tags},"tier":${JSON.stringify(c.tier)}}`;
+}
+
+function stringArray(a: unknown[]): string | undefined {
+  let out = '[';
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (typeof x !== 'string') return undefined;
+    out += i === 0 ? JSON.stringify(x) : `,${JSON.stringify(x)}`;
+  }
+  return `${out}]`;
 }
 
 const STRING_FIELDS = ['user', 'program', 'action', 'policy_id', 'bundle_hash', 'reasoning', 'decision'] as const;
@@ -75,17 +146,6 @@ function checkFieldTypes(b: Record<string, unknown>): void {
     throw new AuditRecordError('classification: must be {tier: string, tags: string[]}');
   }
   if (b.details !== undefined && (b.details === null || typeof b.details !== 'object' || Array.isArray(b.details))) throw new AuditRecordError('details: must be an object');
-}
-
-/**
- * The canonical text of body + {hash}, without re-encoding: in RFC 8785 key order "hash" sorts
- * directly before "host", which every record has, and `,"host":` cannot occur later in the text
- * (the members after it hold no objects, and quotes inside strings are escaped). Tests pin this
- * against a full re-canonicalisation.
- */
-function withHash(bodyText: string, hash: string): string {
-  const at = bodyText.lastIndexOf(',"host":');
-  return `${bodyText.slice(0, at)},"hash":"${hash}"${bodyText.slice(at)}`;
 }
 
 export type LineProblem = 'malformed' | 'non_canonical';

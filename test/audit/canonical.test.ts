@@ -61,6 +61,29 @@ t.test('a built record line equals the full canonical encoding of the record and
   }
 });
 
+t.test('members outside the inline shapes take the general encoder and still give the canonical form', async (t) => {
+  const pos = { chainId: 'c', host: 'h', seq: 3, prevHash: ZERO_HASH };
+  const odd = [
+    { kind: 'decision' as const, classification: { tier: 'INTERNAL', tags: ['PII'], confidence: 0.25 } },
+    { kind: 'decision' as const, classification: Object.assign(Object.create(null), { tags: [], tier: 'PUBLIC' }) },
+    { kind: 'decision' as const, uid: -0, pid: 0 },
+    { kind: 'decision' as const, paths: ['a', , 'b'] as string[] },
+    { kind: 'decision' as const, details: { when: new Date(0), ino: 2n ** 64n } },
+  ];
+  for (const e of odd) {
+    let built;
+    try {
+      built = buildRecord(e, pos);
+    } catch (err) {
+      t.type(err, AuditRecordError, 'refused loudly');
+      continue;
+    }
+    t.equal(built.line, jcs(normalize(built.record)), `${JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+    t.ok(quickVerifyLine(built.line));
+  }
+  t.equal(buildRecord({ kind: 'decision', uid: -0 }, pos).record.uid, 0, 'negative zero is stored as 0');
+});
+
 t.test('typed event fields are checked: a caller bug fails loudly instead of writing an unqueryable record', async (t) => {
   const pos = { chainId: 'c', host: 'h', seq: 1, prevHash: ZERO_HASH };
   t.throws(() => buildRecord({ kind: 'decision', paths: 'not-an-array' } as never, pos), AuditRecordError);

@@ -2,8 +2,8 @@
 // definition, and inclusion / consistency proofs verify, and fail when tampered with.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { MerkleFrontier, consistencyProof, inclusionProof, treeHead, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
-import { merkleLeaf } from '../../src/audit/hash.js';
+import { MerkleFrontier, consistencyProof, inclusionProof, perfectSubtreeRoot, treeHead, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
+import { merkleLeaf, merkleLeafHex, merkleNode, merkleNodeHex } from '../../src/audit/hash.js';
 
 const hashes = Array.from({ length: 70 }, (_, i) => createHash('sha256').update(`r${i}`).digest('hex'));
 const leaves = hashes.map(merkleLeaf);
@@ -17,6 +17,37 @@ t.test('the frontier root equals the recursive tree head for every size up to 70
   }
   const resumed = MerkleFrontier.fromHex(f.size, f.toHex());
   t.equal(resumed.root(), f.root(), 'a frontier saved in a checkpoint resumes the same tree');
+});
+
+t.test('the hex leaf and node hashes are the Buffer ones, and refuse what is not 64 hex digits', async (t) => {
+  for (let i = 0; i + 1 < hashes.length; i++) {
+    t.equal(merkleLeafHex(hashes[i]!), leaves[i]!.toString('hex'));
+    t.equal(merkleNodeHex(leaves[i]!.toString('hex'), leaves[i + 1]!.toString('hex')), merkleNode(leaves[i]!, leaves[i + 1]!).toString('hex'));
+  }
+  t.throws(() => merkleLeafHex('zz'.repeat(32)), TypeError);
+  t.throws(() => merkleNodeHex('ab', hashes[0]!), TypeError);
+});
+
+t.test('subtrees computed elsewhere and pushed whole give the same roots as pushing their leaves', async (t) => {
+  const leafHex = hashes.map((h) => merkleLeafHex(h));
+  // Split 0..70 the way a verify worker does: greedy aligned powers of two, cut at some sizes.
+  for (const cuts of [[], [1], [3, 17], [32, 33, 64], [5, 6, 7, 8, 9]]) {
+    const f = new MerkleFrontier();
+    let pos = 0;
+    for (const end of [...cuts, hashes.length]) {
+      while (pos < end) {
+        let size = 1;
+        while (pos % (size * 2) === 0 && pos + size * 2 <= end) size *= 2;
+        f.pushSubtree(perfectSubtreeRoot(leafHex, pos, size), size);
+        pos += size;
+        t.equal(f.root(), treeHead(leaves.slice(0, pos)).toString('hex'), `cuts ${cuts.join(',')}: size ${pos}`);
+      }
+    }
+  }
+  const f = new MerkleFrontier();
+  f.push(hashes[0]!);
+  t.throws(() => f.pushSubtree(leafHex[1]!, 2), RangeError, 'a subtree not aligned to the tree is refused');
+  t.throws(() => f.pushSubtree(leafHex[1]!, 3), RangeError, 'a subtree size must be a power of two');
 });
 
 t.test('the RFC 9162 test vector: tree head of the empty tree is SHA-256 of nothing', async (t) => {
