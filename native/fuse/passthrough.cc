@@ -138,6 +138,36 @@ class OpTimer {
 // Asks JavaScript; returns 0 to proceed or a negative errno.
 int Ask(Request &req) { return State()->bridge->Check(req); }
 
+// Write notices without a notice per write. JavaScript records lineage for a write when the
+// writer or its taint differs from what it last saw on that handle; a process's taint only
+// grows when something is opened for reading. So each open for reading (any mount of this
+// daemon) bumps an epoch, and a write is told only when (writer, epoch) differs from the
+// handle's last one. The opener's own writes are covered by the OPENED notice, and RELEASE
+// says whether the handle was written (the classification cache must forget the file).
+// Indexed by the daemon's descriptor; descriptors past the table are always told.
+std::atomic<uint32_t> gReadEpoch{1};
+constexpr int kTrackedFds = 1 << 16;
+std::atomic<uint64_t> gLastWriter[kTrackedFds];
+std::atomic<uint8_t> gWritten[kTrackedFds];
+
+uint64_t WriterKey(uint32_t pid) { return ((uint64_t)pid << 32) | gReadEpoch.load(std::memory_order_acquire); }
+
+void TrackHandle(int fd, uint32_t openerPid) {
+  if (fd < 0 || fd >= kTrackedFds) return;
+  gLastWriter[fd].store(WriterKey(openerPid), std::memory_order_relaxed);
+  gWritten[fd].store(0, std::memory_order_relaxed);
+}
+
+// True when JavaScript must hear about this write.
+bool NoteWrite(int fd, uint32_t pid) {
+  if (fd < 0 || fd >= kTrackedFds) return true;
+  gWritten[fd].store(1, std::memory_order_relaxed);
+  uint64_t key = WriterKey(pid);
+  return gLastWriter[fd].exchange(key, std::memory_order_acq_rel) != key;
+}
+
+bool WasWritten(int fd) { return fd < 0 || fd >= kTrackedFds || gWritten[fd].load(std::memory_order_relaxed) != 0; }
+
 void Tell(int op, const char *path, int64_t a = 0, int64_t b = 0, int result = 0, const char *path2 = nullptr) {
   auto *req = new Request();
   req->kind = Kind::Notify;
@@ -449,12 +479,15 @@ int op_open_impl(const char *path, struct fuse_file_info *fi) {
   req.b = pf.ok() ? pf.fd() : -1;
   int r = Ask(req);
   if (r < 0) return r;
+  // JavaScript has recorded the read by now: writes after this see a new epoch.
+  if ((fi->flags & O_ACCMODE) != O_WRONLY) gReadEpoch.fetch_add(1, std::memory_order_acq_rel);
   int fd;
   {
     AsCaller as;
     fd = openat(Root(), Rel(path), fi->flags | O_NOFOLLOW);
   }
   int err = fd == -1 ? -errno : 0;
+  TrackHandle(fd, req.caller.pid);
   Tell(OP_OPENED, path, fd, (int64_t)(uint32_t)fi->flags, err);
   if (fd == -1) return err;
   fi->fh = MakeFh(fd, req.bits);
@@ -478,6 +511,7 @@ int op_create_impl(const char *path, mode_t mode, struct fuse_file_info *fi) {
     fd = openat(Root(), Rel(path), fi->flags | O_CREAT | O_NOFOLLOW, mode);
   }
   int err = fd == -1 ? -errno : 0;
+  TrackHandle(fd, req.caller.pid);
   Tell(OP_OPENED, path, fd, (int64_t)(uint32_t)fi->flags | (1ll << 32), err);
   if (fd == -1) return err;
   fi->fh = MakeFh(fd, req.bits);
@@ -539,7 +573,7 @@ int op_write_impl(const char *path, const char *buf, size_t size, off_t off, str
   ssize_t n = pwrite(fd, buf, size, off);
   // Who writes matters for lineage even where nothing is inspected: a descriptor opened by
   // an untainted shell may be written by a tainted child (`cat secret > out`).
-  if (n > 0 && !(BitsOf(fi) & H_INSPECT_WRITES)) Tell(OP_WROTE, nullptr, fd, off, (int)n);
+  if (n > 0 && !(BitsOf(fi) & H_INSPECT_WRITES) && NoteWrite(fd, CurrentCaller().pid)) Tell(OP_WROTE, nullptr, fd, off, (int)n);
   return n == -1 ? -errno : (int)n;
 }
 
@@ -563,7 +597,7 @@ int op_release_impl(const char *path, struct fuse_file_info *fi) {
   }
   int fd = FdOf(fi);
   // Tell before close so the descriptor number cannot be reused ahead of this notice.
-  Tell(OP_RELEASE, path, fd, BitsOf(fi));
+  Tell(OP_RELEASE, path, fd, BitsOf(fi), WasWritten(fd) ? 1 : 0);
   close(fd);
   return 0;
 }
@@ -602,6 +636,13 @@ int op_getxattr_impl(const char *path, const char *name, char *value, size_t siz
   }
   PathFd f(path);
   if (!f.ok()) return -errno;
+  // The kernel asks for security.capability before every write(2) to decide whether to
+  // strip it; reading security.* needs no permission of the caller, so skip the credential
+  // switch (four syscalls and two credential copies) on that hot path.
+  if (strncmp(name, "security.", 9) == 0) {
+    ssize_t n = getxattr(f.proc(), name, value, size);
+    return n == -1 ? -errno : (int)n;
+  }
   AsCaller as;
   ssize_t n = getxattr(f.proc(), name, value, size);
   return n == -1 ? -errno : (int)n;
@@ -840,8 +881,11 @@ int op_access(const char *path, int mask) {
 void *op_init(struct fuse_conn_info *conn) {
   // Big writes cut the number of round trips for sequential writes by ~32x.
   conn->want |= FUSE_CAP_BIG_WRITES;
-  // With splice the kernel moves pages from the source file without a copy.
-  conn->want |= FUSE_CAP_SPLICE_READ;
+  // Read replies are spliced from the source descriptor into /dev/fuse (read_buf), so file
+  // data never passes through this process. SPLICE_READ (receiving requests through a pipe)
+  // is left off: it costs two syscalls per request instead of one read, for every op.
+  conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+  conn->want &= ~FUSE_CAP_SPLICE_READ;
   return fuse_get_context()->private_data;
 }
 

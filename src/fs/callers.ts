@@ -113,7 +113,14 @@ function declaredPurpose(pid: number): string | null {
   return null;
 }
 
-const processCache = new Map<number, { startTime: string; facts: ProcessFacts }>();
+const processCache = new Map<number, { startTime: string; facts: ProcessFacts; checked: number }>();
+
+/**
+ * How long a cached identity is trusted without re-reading /proc/<pid>/stat: the same
+ * window as lineage's taint identity. A pid cannot be reused within it unless the whole pid
+ * space wraps in a quarter second, and a create storm then costs no /proc read per file.
+ */
+const TRUST_MS = 250;
 
 /**
  * Program facts of a live process. The /proc/<pid>/stat read and parse are lineage's
@@ -121,10 +128,18 @@ const processCache = new Map<number, { startTime: string; facts: ProcessFacts }>
  * purpose are read once per process, a reused pid being noticed by its start time.
  */
 export function processFacts(pid: number): ProcessFacts {
+  const now = performance.now();
+  const recent = processCache.get(pid);
+  if (recent && now - recent.checked < TRUST_MS) return recent.facts;
   const st = procStat(pid);
   if (st === undefined) return { pid, ppid: 0, comm: '?', exe: '?', purpose: null };
   const hit = processCache.get(st.pid);
-  if (hit && hit.startTime === st.startTime) return hit.facts;
+  if (hit && hit.startTime === st.startTime) {
+    hit.checked = now;
+    // A thread id maps to its process's facts too, so its next call is a hit.
+    if (st.pid !== pid) processCache.set(pid, hit);
+    return hit.facts;
+  }
   let exe = st.comm;
   try {
     exe = fs.readlinkSync(`/proc/${st.pid}/exe`);
@@ -133,6 +148,8 @@ export function processFacts(pid: number): ProcessFacts {
   }
   const facts = { pid: st.pid, ppid: st.ppid, comm: st.comm, exe, purpose: declaredPurpose(st.pid) };
   if (processCache.size > 4096) processCache.clear();
-  processCache.set(st.pid, { startTime: st.startTime, facts });
+  const entry = { startTime: st.startTime, facts, checked: now };
+  processCache.set(st.pid, entry);
+  if (st.pid !== pid) processCache.set(pid, entry);
   return facts;
 }

@@ -71,7 +71,8 @@ export function makeDispatch(d: DispatchDeps): Dispatch {
         // b carries the open flags in its low 32 bits and "created" in bit 32.
         return ops.opened(c, path, a, b % 2 ** 32, b >= 2 ** 32, result);
       case Op.RELEASE:
-        return ops.released(a);
+        // result: 1 when the handle was written (the opener's own writes send no WROTE).
+        return ops.released(a, result === 1);
       case Op.WROTE:
         return ops.wrote(c, a, result);
       case Op.DONE: {

@@ -303,7 +303,9 @@ export class GovernedOps {
   /**
    * A write on a non-inspected handle. The writer may not be the process that opened it,
    * and its taint may have grown since its last write: lineage is recorded whenever the
-   * (writer, taint size) pair changes, so `cat a b > c` links c to both a and b.
+   * (writer, taint size) pair changes, so `cat a b > c` links c to both a and b. The native
+   * side sends this only when the writer or the read epoch changed since the handle's last
+   * write (the opener's own writes are covered by opened()).
    */
   wrote(c: Caller, fd: number, _bytes: number): void {
     const h = this.handles.get(fd);
@@ -322,9 +324,9 @@ export class GovernedOps {
     this.d.lineage.recordWrite(c.pid, this.ref(h.loc, h), 'write', { program: proc.exe, uid: c.uid, user: userName(c.uid) });
   }
 
-  released(fd: number): void {
+  released(fd: number, written = false): void {
     const h = this.handles.delete(fd);
-    if (h?.dirty) this.d.classifier.invalidate(h.dev, h.ino);
+    if (h && (h.dirty || written)) this.d.classifier.invalidate(h.dev, h.ino);
   }
 
   done(c: Caller, op: 'rename' | 'link' | 'symlink' | 'truncate', rel: string, rel2: string, result: number): void {

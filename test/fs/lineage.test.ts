@@ -86,4 +86,26 @@ open('${g}/reports/count.txt', 'w').write('customers: %d\\n' % len(rows))"`);
     t.ok(paths.some((p) => p.endsWith('count.txt')), paths.join(' '));
     t.ok(paths.some((p) => p.endsWith('mixed.txt')));
   });
+
+  // The native side tells JavaScript about a write only when the writer or the read epoch
+  // changed since the handle's last write; the opener's own writes are known at release.
+  t.test('a writer that reads a PROPRIETARY file after opening its output still taints it', async (t) => {
+    const r = h.sh(`python3 -c "
+out = open('${g}/reports/late.txt', 'w')
+out.write('header\\n'); out.flush()
+rows = open('${g}/crm/customers.csv').read().count(chr(10))
+out.write('rows: %d\\n' % rows); out.close()"`);
+    t.equal(r.status, 0, r.stderr);
+    t.equal(tier(`${g}/reports/late.txt`), 'PROPRIETARY', 'the write after the read carries the taint');
+  });
+
+  t.test('a file rewritten through the descriptor that opened it is classified anew', async (t) => {
+    fs.writeFileSync(path.join(h.data, 'pub/edit.txt'), PUBLIC_TEXT);
+    t.equal(tier(`${g}/pub/edit.txt`), 'PUBLIC');
+    const r = h.sh(`python3 -c "
+f = open('${g}/pub/edit.txt', 'a')
+f.write('name,ssn\\nZed,536-22-8147\\nYan,412-70-3391\\n'); f.close()"`);
+    t.equal(r.status, 0, r.stderr);
+    t.equal(tier(`${g}/pub/edit.txt`), 'PROPRIETARY', 'no stale PUBLIC result after the rewrite');
+  });
 });
