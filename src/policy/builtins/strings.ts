@@ -153,6 +153,11 @@ export function register(t: BuiltinTable): void {
     throw typeErr(1, 'one of {boolean, null, number, string}', x);
   });
   def(t, 'sprintf', 2, ([f, a]) => sprintf(str(f!, 1), coll(a!, 2, 'array')));
+  t.get('sprintf')!.prepare = (f) => {
+    if (typeof f !== 'string') return null;
+    const plan = sprintfPlan(f);
+    return plan && (([, a]) => plan(coll(a!, 2, 'array')));
+  };
 }
 
 function strOrColl(v: Value, pos: number): string[] {
@@ -180,6 +185,39 @@ export function regoString(v: Value): string {
     return '{' + es.map(([k, x]) => regoString(k) + ': ' + regoString(x)).join(', ') + '}';
   }
   return String(v);
+}
+
+/**
+ * A format made only of bare `%s` / `%v` / `%d` verbs, split once: the formatter appends
+ * strings and integers as sprintf's own fast path does, and hands any other argument (or
+ * argument count) to sprintf itself. Null for formats with other verbs, flags or `%%`.
+ */
+export function sprintfPlan(format: string): ((args: Value[]) => string) | null {
+  const pieces: string[] = [];
+  const verbs: number[] = [];
+  let i = 0;
+  for (;;) {
+    const pct = format.indexOf('%', i);
+    if (pct < 0) break;
+    const v = format.charCodeAt(pct + 1);
+    if (v !== 115 && v !== 118 && v !== 100) return null;
+    pieces.push(format.slice(i, pct));
+    verbs.push(v);
+    i = pct + 2;
+  }
+  const last = format.slice(i);
+  const n = verbs.length;
+  return (args) => {
+    if (args.length !== n) return sprintf(format, args);
+    let out = '';
+    for (let k = 0; k < n; k++) {
+      const a = args[k]!;
+      if (typeof a === 'string' && verbs[k] !== 100) out += pieces[k]! + a;
+      else if (typeof a === 'number' && Number.isInteger(a)) out += pieces[k]! + numberText(a);
+      else return sprintf(format, args);
+    }
+    return out + last;
+  };
 }
 
 /** Go fmt subset: flags `-+ 0#`, width, precision, verbs v s d f e g x X o b q t %. */

@@ -205,9 +205,23 @@ export function compileNode(
       } else always.push(d);
     }
     const useIndex = index.size >= 2;
+    // Candidates per indexed constant, merged with the unindexed definitions in source order;
+    // strings (the usual index) are looked up by themselves, without building a key.
+    const byString = new Map<string, Def[]>();
+    const byKey = new Map<string, Def[]>();
+    for (const [k, hit] of index) {
+      const merged = defs.filter((d) => hit.includes(d) || always.includes(d));
+      if (k.charCodeAt(0) === 115 /* s */) byString.set(k.slice(1), merged);
+      else byKey.set(k, merged);
+    }
+    const candidatesFor = (a0: Value): Def[] => {
+      if (typeof a0 === 'string') return byString.get(a0) ?? always;
+      if (typeof a0 === 'object' && a0 !== null) return defs;
+      return byKey.get(keyOf(a0)) ?? always;
+    };
     node.call = (args, c) => {
       let result: Value | undefined;
-      const cands = useIndex && args.length ? candidates(index, always, defs, args[0]!) : defs;
+      const cands = useIndex && args.length ? candidatesFor(args[0]!) : defs;
       for (let i = 0; i < cands.length; i++) {
         const d = cands[i]!;
         const v = evalDef(d, c, args, msg);
@@ -226,6 +240,11 @@ export function compileNode(
     const det = cl ? (cl.run as DetStep).test : undefined;
     if (only && only.gen !== null) {
       const gen = only.gen;
+      if (defDef === null) {
+        // No default: the generated definition is the evaluator (a rule takes no arguments).
+        node.evaluate = gen as (c: Ctx) => Value | undefined;
+        return;
+      }
       node.evaluate = (c) => {
         const v = gen(c, null);
         return v !== undefined || defDef === null ? v : defaultOf(c);
@@ -338,22 +357,6 @@ function mergeAt(b: ObjBuilder, k: Value, v: Value, loc: Location): void {
   }
   if (!(prev instanceof ObjBuilder) && equal(prev as Value, v)) return;
   throw conflict('object keys must be unique', loc);
-}
-
-const indexCache = new WeakMap<Def[], Map<string, Def[]>>();
-
-/** Definitions that can match a first argument: the indexed ones for its value plus the unindexed ones, in source order. */
-function candidates(index: Map<string, Def[]>, always: Def[], all: Def[], a0: Value): Def[] {
-  if (typeof a0 === 'object' && a0 !== null) return all;
-  const hit = index.get(keyOf(a0));
-  if (!hit) return always;
-  if (!always.length) return hit;
-  let byKey = indexCache.get(always);
-  if (!byKey) indexCache.set(always, (byKey = new Map()));
-  const k = keyOf(a0);
-  let merged = byKey.get(k);
-  if (!merged) byKey.set(k, (merged = all.filter((d) => hit.includes(d) || always.includes(d))));
-  return merged;
 }
 
 function insert(root: ObjBuilder, keys: Value[], v: Value, member: boolean, loc: Location): void {

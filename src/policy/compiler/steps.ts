@@ -50,14 +50,19 @@ export function callBuiltin(b: Builtin, args: Value[], c: Ctx, loc: Location | u
   try {
     return b.fn(args, c);
   } catch (e) {
-    if (e instanceof BuiltinError) {
-      if (c.opts.strict) throw new PolicyError(e.type ? 'eval_type_error' : 'eval_builtin_error', `${b.name}: ${e.message}`, loc);
-      return undefined;
-    }
-    if (e instanceof PolicyError) throw e;
-    if (e instanceof RangeError) throw new PolicyError('eval_builtin_error', `${b.name}: ${e.message}`, loc);
-    throw e;
+    return builtinFailure(e, b, c, loc);
   }
+}
+
+/** What a builtin's throw means: undefined (non-strict builtin errors), or the error to raise. */
+export function builtinFailure(e: unknown, b: Builtin, c: Ctx, loc: Location | undefined): undefined {
+  if (e instanceof BuiltinError) {
+    if (c.opts.strict) throw new PolicyError(e.type ? 'eval_type_error' : 'eval_builtin_error', `${b.name}: ${e.message}`, loc);
+    return undefined;
+  }
+  if (e instanceof PolicyError) throw e;
+  if (e instanceof RangeError) throw new PolicyError('eval_builtin_error', `${b.name}: ${e.message}`, loc);
+  throw e;
 }
 
 export function callUser(node: TreeNode, _key: string, args: Value[], c: Ctx, loc: Location | undefined): Value | undefined {

@@ -6,7 +6,7 @@
 import type { Body, Expr, Term } from '../../ast.js';
 import type { Location } from '../../source.js';
 import { splitPairs, unsafe } from '../steps.js';
-import { Emitter } from './emitter.js';
+import { Emitter, loopOver } from './emitter.js';
 import { TermGen } from './terms.js';
 import type { CompileEnv } from '../steps.js';
 
@@ -51,7 +51,7 @@ export class BodyGen extends TermGen {
     if (e.with.length || e.kind === 'every') {
       const c = this.expr(e, B)!;
       if ('test' in c) {
-        em.line(`if (!${em.ref(c.test)}(f)) ${em.fail}`);
+        em.line(`if (!${em.ref(c.test)}(${em.frame()})) ${em.fail}`);
         return k();
       }
       return this.embedStep(c.step, k);
@@ -72,14 +72,14 @@ export class BodyGen extends TermGen {
     const found = em.temp('found');
     const label = em.temp('N');
     em.line(`let ${found} = false;`);
-    em.line(`${label}: {`);
+    em.open(`${label}:`);
     em.within(`break ${label};`, `break ${label};`, () =>
       this.genBody([{ ...e, negated: false }], new Set(B), () => {
         em.line(`${found} = true;`);
         em.line(em.stop);
       }),
     );
-    em.line('}');
+    em.close();
     em.line(`if (${found}) ${em.fail}`);
     k();
   }
@@ -130,17 +130,14 @@ export class BodyGen extends TermGen {
   protected genSomeIn(e: Expr & { kind: 'somein' }, B: Set<number>, k: () => void): void {
     const em = this.em;
     this.genTerm(e.coll, B, (coll) => {
-      const it = em.temp('it');
-      const i = em.temp('i');
       const label = em.temp('L');
-      em.line(`const ${it} = entriesOf(${coll});`);
-      em.line(`if (${it} !== null) ${label}: for (let ${i} = 0; ${i} < ${it}.v.length; ${i}++) {`);
+      const it = loopOver(em, coll, label);
       em.within(`continue ${label};`, em.stop, () => {
-        if (e.key) this.genPattern(e.key, B, `(${it}.k === null ? ${i} : ${it}.k[${i}])`);
-        this.genPattern(e.value, B, `${it}.v[${i}]`);
+        if (e.key) this.genPattern(e.key, B, it.key);
+        this.genPattern(e.value, B, it.value);
         k();
       });
-      em.line('}');
+      em.close();
     });
   }
 }

@@ -26,31 +26,24 @@ export interface DefShape {
 }
 
 class DefGen extends BodyGen {
-  /** Emits the frame every generated definition starts with. */
-  private frame(nslots: number): void {
-    this.em.line(`const s = ${nslots === 0 ? '[]' : `new Array(${nslots})`};`);
-    this.em.line('const f = { s, c };');
-  }
-
   value(d: DefShape): GenDef {
     const em = this.em;
     const rule = d.rule;
-    this.frame(d.nslots);
     em.line('let out;');
     const args = rule.head.args ?? [];
     const argB = new Set<number>();
     if (args.length) {
       // A default function's value is evaluated without arguments (args === null).
-      em.line('if (args !== null) {');
+      em.open('if (args !== null)');
       em.within('return undefined;', 'return undefined;', () => args.forEach((a, i) => this.genPattern(a, argB, `args[${i}]`)));
-      em.line('}');
+      em.close();
     }
     const conflict = em.ref(() => new PolicyError('eval_conflict_error', d.msg, rule.loc));
     const clauses: Array<{ body: Rule['body']; value: Term | null }> = [{ body: rule.body, value: rule.head.value }, ...rule.elses.map((e) => ({ body: e.body, value: e.value }))];
     clauses.forEach((cl, ci) => {
       const label = em.temp('C');
       const B = new Set(argB);
-      em.line(`${label}: {`);
+      em.open(`${label}:`);
       em.within(`break ${label};`, `break ${label};`, () =>
         this.genBody(cl.body, B, () => {
           const take = (v: string): void => {
@@ -61,22 +54,21 @@ class DefGen extends BodyGen {
           else this.genTerm(cl.value, B, take);
         }),
       );
-      em.line('}');
+      em.close();
       em.line('if (out !== undefined) return out;');
     });
     em.line('return undefined;');
-    return em.build<GenDef>('c, args');
+    return em.build<GenDef>('c, args', d.nslots);
   }
 
   members(d: DefShape): GenSetDef {
     const em = this.em;
-    this.frame(d.nslots);
     const B = new Set<number>();
     const label = em.temp('C');
-    em.line(`${label}: {`);
+    em.open(`${label}:`);
     em.within(`break ${label};`, `break ${label};`, () => this.genBody(d.rule.body, B, () => this.genGetter(d.member!, B, (m) => em.line(`out.add(${m});`))));
-    em.line('}');
-    return em.build<GenSetDef>('c, out');
+    em.close();
+    return em.build<GenSetDef>('c, out', d.nslots);
   }
 }
 

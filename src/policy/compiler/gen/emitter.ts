@@ -4,14 +4,15 @@
 // Invariant: falling off the end of any emitted code means "no (more)
 // solutions here", exactly like executing the current `fail` statement.
 
-import { callBuiltin } from '../steps.js';
+import { builtinFailure } from '../steps.js';
 import { dataAt } from '../tree.js';
-import { lookup } from '../../eval/runtime.js';
+import { PENDING, UNDEF, lookup } from '../../eval/runtime.js';
 import { RSet, equal, isObj, makeObj, objEntriesSorted, type Value } from '../../value.js';
 
-/** Keys (null: array indexes) and values of a collection in OPA's iteration order; null for scalars. */
-export function entriesOf(v: Value): { k: Value[] | null; v: Value[] } | null {
-  if (Array.isArray(v)) return { k: null, v };
+const NO_ENTRIES: { k: Value[]; v: Value[] } = Object.freeze({ k: [], v: [] }) as { k: Value[]; v: Value[] };
+
+/** Keys and values of a set or object in OPA's iteration order (no entries for scalars); generated loops read arrays directly. */
+export function entriesOf(v: Value): { k: Value[]; v: Value[] } {
   if (v instanceof RSet) {
     const xs = v.sorted();
     return { k: xs, v: xs };
@@ -26,24 +27,66 @@ export function entriesOf(v: Value): { k: Value[] | null; v: Value[] } | null {
     }
     return { k: ks, v: vs };
   }
-  return null;
+  return NO_ENTRIES;
+}
+
+/** Emits the head of a loop over the keys and values of the collection named `x` (arrays without copying). */
+export function loopOver(em: Emitter, x: string, label: string): { key: string; value: string } {
+  const it = em.temp('it');
+  const vs = em.temp('vs');
+  const i = em.temp('i');
+  em.line(`const ${it} = Array.isArray(${x}) ? null : entriesOf(${x});`);
+  em.line(`const ${vs} = ${it} === null ? ${x} : ${it}.v;`);
+  em.open(`${label}: for (let ${i} = 0; ${i} < ${vs}.length; ${i}++)`);
+  return { key: `(${it} === null ? ${i} : ${it}.k[${i}])`, value: `${vs}[${i}]` };
 }
 
 /** Helpers every generated function may name directly. */
-const RUNTIME: Record<string, unknown> = { lookup, equal, RSet, makeObj, entriesOf, dataAt, callBuiltin };
+const RUNTIME: Record<string, unknown> = { lookup, equal, RSet, makeObj, entriesOf, dataAt, builtinFailure, PENDING, UNDEF };
 
 export class Emitter {
   private readonly out: string[] = [];
   private readonly consts: unknown[] = [];
   private readonly constIds = new Map<unknown, string>();
   private n = 0;
+  private usesFrame = false;
   /** Statement that backtracks from the current point. */
   fail = 'return false;';
   /** Statement that ends the current search with success (leaves the innermost search block). */
   stop = 'return true;';
 
+  /** Values already bound in the enclosing blocks, by the text that computes them (innermost block last). */
+  private readonly known: Array<Map<string, string>> = [new Map()];
+
   line(s: string): void {
     this.out.push(s);
+  }
+
+  /** Emits `head {`; names bound inside are forgotten at the matching `close`. */
+  open(head: string): void {
+    this.out.push(`${head} {`);
+    this.known.push(new Map());
+  }
+
+  close(tail = ''): void {
+    this.out.push(`}${tail}`);
+    this.known.pop();
+  }
+
+  /**
+   * The name an earlier, still visible binding gave `expr`. Only for reads of immutable values
+   * (input, rule values, lookups into them): evaluating them again would give the same value.
+   */
+  reuse(expr: string): string | undefined {
+    for (let i = this.known.length - 1; i >= 0; i--) {
+      const hit = this.known[i]!.get(expr);
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  }
+
+  remember(expr: string, name: string): void {
+    this.known[this.known.length - 1]!.set(expr, name);
   }
 
   /** A fresh local name. */
@@ -85,11 +128,35 @@ export class Emitter {
     }
   }
 
-  /** Compiles the emitted lines as the body of `function (params)`. */
-  build<T>(params: string): T {
+  /** The frame `{ s, c }` for a closure-compiled piece; its use keeps the variables in the frame's slot array. */
+  frame(): string {
+    this.usesFrame = true;
+    return 'f';
+  }
+
+  /**
+   * A rule variable. Without closure-compiled pieces, variables are plain locals (no slot array,
+   * no frame object per evaluation); the choice is made in `build`, so slots are emitted as
+   * tokens with control characters, which no JSON string literal in the code contains raw.
+   */
+  slot(n: number): string {
+    return `\u0001${n}\u0002`;
+  }
+
+  /** Compiles the emitted lines as the body of `function (params)`; `c` must be one of the params. */
+  build<T>(params: string, nslots: number): T {
     const names = [...Object.keys(RUNTIME), ...this.consts.map((_, i) => `k${i}`)];
     const values = [...Object.values(RUNTIME), ...this.consts];
-    const src = `"use strict";\nreturn function generated(${params}) {\n${this.out.join('\n')}\n};`;
+    let prologue: string;
+    let body = this.out.join('\n');
+    if (this.usesFrame) {
+      prologue = `const s = ${nslots === 0 ? '[]' : `new Array(${nslots})`};\nconst f = { s, c };`;
+      body = body.replace(/\u0001(\d+)\u0002/g, 's[$1]');
+    } else {
+      prologue = nslots === 0 ? '' : `let ${Array.from({ length: nslots }, (_, i) => `s${i}`).join(', ')};`;
+      body = body.replace(/\u0001(\d+)\u0002/g, 's$1');
+    }
+    const src = `"use strict";\nreturn function generated(${params}) {\n${prologue}\n${body}\n};`;
     return new Function(...names, src)(...values) as T;
   }
 

@@ -6,10 +6,11 @@
 // the closure compiler and called from the generated code (`embed*`).
 
 import type { Body, Term } from '../../ast.js';
+import type { Builtin } from '../../builtins/types.js';
 import type { Getter, Step } from '../../eval/runtime.js';
 import { isConstTerm, type TermC, unsafe } from '../steps.js';
 import { BodyCompiler } from '../body.js';
-import type { Emitter } from './emitter.js';
+import { type Emitter, loopOver } from './emitter.js';
 
 export type K = (x: string) => void;
 
@@ -27,22 +28,34 @@ export abstract class TermGen extends BodyCompiler {
     k(t);
   }
 
+  /** `bind` for reads of immutable values: a read already bound in an enclosing block is reused. */
+  protected bindRead(expr: string, k: K): void {
+    const hit = this.em.reuse(expr);
+    if (hit !== undefined) return k(hit);
+    this.bind(expr, (t) => {
+      this.em.remember(expr, t);
+      k(t);
+    });
+  }
+
   /** Calls a closure-compiled term: a getter directly, a generator with the continuation as a callback. */
   protected embedTerm(tc: TermC, k: K): void {
-    if ('get' in tc) return this.bind(`${this.em.ref(tc.get)}(f)`, k);
+    if ('get' in tc) return this.bind(`${this.em.ref(tc.get)}(${this.em.frame()})`, k);
     const em = this.em;
     const x = em.temp('x');
-    em.line(`if (${em.ref(tc.gen)}(f, (${x}) => {`);
+    em.open(`if (${em.ref(tc.gen)}(${em.frame()}, (${x}) =>`);
     em.within('return false;', 'return true;', () => k(x));
-    em.line(`return false; })) ${em.stop}`);
+    em.line('return false;');
+    em.close(`)) ${em.stop}`);
   }
 
   /** Calls a closure-compiled body step with the rest of the generated body as its continuation. */
   protected embedStep(step: Step, k: () => void): void {
     const em = this.em;
-    em.line(`if (${em.ref(step)}(f, () => {`);
+    em.open(`if (${em.ref(step)}(${em.frame()}, () =>`);
     em.within('return false;', 'return true;', k);
-    em.line(`return false; })) ${em.stop}`);
+    em.line('return false;');
+    em.close(`)) ${em.stop}`);
   }
 
   /**
@@ -84,7 +97,7 @@ export abstract class TermGen extends BodyCompiler {
   protected genGetter(t: Term, B: Set<number>, k: K): void {
     if (this.singleValued(t, B)) return this.genTerm(t, B, k);
     const g: Getter = this.getter(t, B);
-    this.bind(`${this.em.ref(g)}(f)`, k);
+    this.bind(`${this.em.ref(g)}(${this.em.frame()})`, k);
   }
 
   genTerm(t: Term, B: Set<number>, k: K): void {
@@ -95,7 +108,7 @@ export abstract class TermGen extends BodyCompiler {
         const s = this.slot(t);
         if (s !== undefined) {
           if (!B.has(s)) throw unsafe(t.name, t.loc);
-          return k(`s[${s}]`);
+          return k(this.em.slot(s));
         }
         return this.genRef({ t: 'ref', head: t, path: [], loc: t.loc }, B, k);
       }
@@ -153,11 +166,11 @@ export abstract class TermGen extends BodyCompiler {
     const out = em.temp('out');
     const label = em.temp('C');
     em.line(`const ${out} = ${t.t === 'arraycomp' ? '[]' : 'new RSet()'};`);
-    em.line(`${label}: {`);
+    em.open(`${label}:`);
     em.within(`break ${label};`, `break ${label};`, () =>
       this.genBody(t.body, B2, () => this.genGetter(t.head, B2, (v) => em.line(`${out}.${t.t === 'arraycomp' ? 'push' : 'add'}(${v});`))),
     );
-    em.line('}');
+    em.close();
     k(out);
   }
 
@@ -167,7 +180,7 @@ export abstract class TermGen extends BodyCompiler {
     const head = t.head;
     if (head.t === 'var' && this.slot(head) === undefined) {
       const name = head.name;
-      if (name === 'input') return this.genPath('c.input', t.path, B, k, true);
+      if (name === 'input') return this.bindRead('c.input', (x) => this.genPath(x, t.path, B, k, false));
       if (name === 'data') return this.genDataRef(t, B, k);
       const imp = this.env.imports.get(name);
       if (imp) {
@@ -200,8 +213,18 @@ export abstract class TermGen extends BodyCompiler {
     if (!node.isRule || node.kind === 'function') return this.embedTerm(this.dataRef(path, B), k);
     const prefix = (path.slice(0, i) as Array<{ v: string }>).map((p) => p.v);
     const em = this.em;
-    const base = `(c.overrides === null ? c.ruleValue(${em.ref(node)}) : dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)}))`;
-    this.genPath(base, path.slice(i), B, k, true);
+    const rest = path.slice(i);
+    const key = `rule ${node.id}`;
+    const known = em.reuse(key);
+    if (known !== undefined) return this.genPath(known, rest, B, k, false);
+    // The evaluation cache read in place; a miss, an undefined or pending entry goes through ruleValue.
+    const n = em.ref(node);
+    const v = em.temp();
+    em.line(`let ${v} = c.overrides !== null ? dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)}) : (${n}.isStatic && c.shared !== null ? c.shared : c.cache)[${node.id}];`);
+    em.line(`if (c.overrides === null && (${v} === undefined || ${v} === UNDEF || ${v} === PENDING)) ${v} = c.ruleValue(${n});`);
+    em.line(`if (${v} === undefined) ${em.fail}`);
+    em.remember(key, v);
+    this.genPath(v, rest, B, k, false);
   }
 
   /** Applies ref path elements: ground keys look up, unbound vars and patterns enumerate. */
@@ -211,26 +234,30 @@ export abstract class TermGen extends BodyCompiler {
     const walk = (v: string, j: number): void => {
       if (j === path.length) return k(v);
       const p = path[j]!;
-      if (p.t === 'scalar') return this.bind(`lookup(${v}, ${em.literal(p.v)})`, (x) => walk(x, j + 1));
+      if (p.t === 'scalar') {
+        // A key no plain object inherits: read it in place (an inline cache per site), else the general lookup.
+        if (typeof p.v === 'string' && !(p.v in Object.prototype) && p.v !== '__proto__') {
+          const key = em.literal(p.v);
+          return this.bindRead(`(typeof ${v} === 'object' && ${v} !== null && ${v}.constructor === Object ? ${v}[${key}] : lookup(${v}, ${key}))`, (x) => walk(x, j + 1));
+        }
+        return this.bindRead(`lookup(${v}, ${em.literal(p.v)})`, (x) => walk(x, j + 1));
+      }
       const s = p.t === 'var' ? this.slot(p) : undefined;
       if ((s !== undefined && !B.has(s)) || ((p.t === 'array' || p.t === 'object') && !this.isPatternReady(p, B))) {
         // Enumerate the collection; the key must match the pattern.
-        const it = em.temp('it');
-        const i = em.temp('i');
         const label = em.temp('L');
-        em.line(`const ${it} = entriesOf(${v});`);
-        em.line(`if (${it} !== null) ${label}: for (let ${i} = 0; ${i} < ${it}.v.length; ${i}++) {`);
+        const e = loopOver(em, v, label);
         em.within(`continue ${label};`, em.stop, () => {
-          this.genPattern(p, B, `(${it}.k === null ? ${i} : ${it}.k[${i}])`);
-          walk(`${it}.v[${i}]`, j + 1);
+          this.genPattern(p, B, e.key);
+          walk(e.value, j + 1);
         });
-        em.line('}');
+        em.close();
         return;
       }
       const key: K = (kx) => this.bind(`lookup(${v}, ${kx})`, (x) => walk(x, j + 1));
-      if (s !== undefined) return key(`s[${s}]`);
+      if (s !== undefined) return key(em.slot(s));
       if (this.singleValued(p, B)) return this.genTerm(p, B, key);
-      return this.bind(`${em.ref(this.getter(p, B))}(f)`, key);
+      return this.bind(`${em.ref(this.getter(p, B))}(${em.frame()})`, key);
     };
     if (fresh) this.bind(base, (b) => walk(b, 0));
     else walk(base, 0);
@@ -245,7 +272,7 @@ export abstract class TermGen extends BodyCompiler {
       const s = this.slot(t);
       if (s !== undefined && !B.has(s)) {
         B.add(s);
-        em.line(`s[${s}] = ${x};`);
+        em.line(`${em.slot(s)} = ${x};`);
         return;
       }
     }
@@ -257,7 +284,7 @@ export abstract class TermGen extends BodyCompiler {
       return;
     }
     if (t.t === 'object' && !this.isPatternReady(t, B)) {
-      em.line(`if (!${em.ref(this.pattern(t, B))}(f, ${x})) ${em.fail}`);
+      em.line(`if (!${em.ref(this.pattern(t, B))}(${em.frame()}, ${x})) ${em.fail}`);
       return;
     }
     if (t.t === 'scalar' && typeof t.v === 'string') {
@@ -268,10 +295,18 @@ export abstract class TermGen extends BodyCompiler {
       this.genTerm(t, B, (y) => em.line(`if (!equal(${y}, ${x})) ${em.fail}`));
       return;
     }
-    em.line(`if (!${em.ref(this.pattern(t, B))}(f, ${x})) ${em.fail}`);
+    em.line(`if (!${em.ref(this.pattern(t, B))}(${em.frame()}, ${x})) ${em.fail}`);
   }
 
   // ---------- calls ----------
+
+  /** The builtin, or its specialisation for a constant first argument (same name, so errors read the same). */
+  private prepared(t: Term & { t: 'call' }, b: Builtin): Builtin {
+    const a0 = t.args[0];
+    if (!b.prepare || a0 === undefined || a0.t !== 'scalar') return b;
+    const fn = b.prepare(a0.v);
+    return fn ? { ...b, fn } : b;
+  }
 
   protected genCall(t: Term & { t: 'call' }, B: Set<number>, k: K): void {
     const { r, invoke } = this.callTarget(t);
@@ -281,11 +316,17 @@ export abstract class TermGen extends BodyCompiler {
     const inv = em.ref(invoke);
     this.genAll(t.args, B, (xs) => {
       const args = `[${xs.join(', ')}]`;
-      let direct: string;
-      if (r.user) direct = `${em.ref(r.user)}.call(${args}, c, ${loc})`;
-      else if (r.builtin!.fn2 && xs.length === 2) direct = `${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]})`;
-      else direct = `callBuiltin(${em.ref(r.builtin)}, ${args}, c, ${loc})`;
-      this.bind(`(c.mocks === null ? ${direct} : ${inv}(${args}, c, ${loc}))`, k);
+      if (r.user) return this.bind(`(c.mocks === null ? ${em.ref(r.user)}.call(${args}, c, ${loc}) : ${inv}(${args}, c, ${loc}))`, k);
+      if (r.builtin!.fn2 && xs.length === 2) return this.bind(`(c.mocks === null ? ${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]}) : ${inv}(${args}, c, ${loc}))`, k);
+      // The builtin called in place (one call target per site), with callBuiltin's error handling.
+      const b = this.prepared(t, r.builtin!);
+      const v = em.temp();
+      const e = em.temp('e');
+      em.line(`let ${v};`);
+      em.line(`if (c.mocks !== null) ${v} = ${inv}(${args}, c, ${loc});`);
+      em.line(`else try { ${v} = ${em.ref(b.fn)}(${args}, c); } catch (${e}) { ${v} = builtinFailure(${e}, ${em.ref(b)}, c, ${loc}); }`);
+      em.line(`if (${v} === undefined) ${em.fail}`);
+      k(v);
     });
   }
 }
