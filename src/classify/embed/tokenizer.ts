@@ -3,9 +3,14 @@
 // then [CLS] … [SEP] chunks of at most maxLength with attention mask (token_type_ids are all
 // zero for one segment; the worker allocates them only for models that declare them).
 // The Python twin (model/tokenizer.py) produced the shipped model's training ids; the two are
-// pinned together by test/fixtures/embed/tokenizer-cases.json.
+// pinned together by test/fixtures/embed/tokenizer-cases.json, and the encoder's fused loop is
+// checked against the plain algorithm on random text by test/classify/embed-tokenizer-fast.test.ts.
 
 import { readFileSync } from 'node:fs';
+import { isAsciiPunct, isCjk, isDropped, isSeparator, wordPieces } from './basic-chars.js';
+import { chunkRows, type IdSpan, type Int64Rows } from './int64-rows.js';
+import { VocabTrie } from './vocab-trie.js';
+import { foldUnit, WORD_HASH_SEED, WordTable } from './word-table.js';
 
 export interface TokenizerOptions {
   lowercase?: boolean;
@@ -13,18 +18,9 @@ export interface TokenizerOptions {
   maxLength?: number;
 }
 
-export interface EncodedBatch {
-  /** Row-major [rows, seq]; rows are padded with [PAD] to the longest row. */
-  inputIds: BigInt64Array;
-  attentionMask: BigInt64Array;
-  rows: number;
-  seq: number;
-  /** Real (unpadded) tokens per row, [CLS]/[SEP] included: the weights for pooling chunks. */
-  lengths: number[];
-}
+export type EncodedBatch = Int64Rows;
 
 const MAX_WORD_CHARS = 100;
-const WORD_CACHE_LIMIT = 50_000;
 
 export class TokenizerError extends Error {
   readonly code = 'tokenizer_error';
@@ -42,23 +38,6 @@ export function readVocab(file: string): Map<string, number> {
     if (!vocab.has(special)) throw new TokenizerError(`${file}: vocab has no ${special} token`);
   }
   return vocab;
-}
-
-const CONTROL = /^[\p{Cc}\p{Cf}]$/u;
-const SPACE_SEP = /^\p{Zs}$/u;
-const PUNCT = /^\p{P}$/u;
-const MARK = /^\p{Mn}$/u;
-
-function isCjk(cp: number): boolean {
-  return (
-    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df) ||
-    (cp >= 0x2a700 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf) ||
-    (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f)
-  );
-}
-
-function isAsciiPunct(cp: number): boolean {
-  return (cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126);
 }
 
 // Printable ASCII that is not punctuation is exactly [A-Za-z0-9], so for pure-ASCII text the
@@ -116,8 +95,8 @@ function basicTokenizeGeneral(text: string, lowercase: boolean, out: string[]): 
         i++;
       }
     }
-    if (cp === 0xfffd || CONTROL.test(ch)) continue;
-    if (SPACE_SEP.test(ch)) {
+    if (isDropped(cp, ch)) continue;
+    if (isSeparator(cp, ch)) {
       flush();
       continue;
     }
@@ -126,17 +105,57 @@ function basicTokenizeGeneral(text: string, lowercase: boolean, out: string[]): 
       out.push(ch);
       continue;
     }
-    const pieces = lowercase ? ch.toLowerCase().normalize('NFD') : ch;
-    for (const c of pieces) {
-      if (lowercase && MARK.test(c)) continue;
-      const ccp = c.codePointAt(0)!;
-      if ((ccp < 128 && isAsciiPunct(ccp)) || (ccp >= 128 && PUNCT.test(c))) {
+    for (const p of wordPieces(ch, lowercase)) {
+      if (p.punct) {
         flush();
-        out.push(c);
-      } else cur += c;
+        out.push(p.text);
+      } else cur += p.text;
     }
   }
   flush();
+}
+
+
+// What the basic tokenizer does with a character.
+const DROP = 0;
+const SEPARATE = 1;
+const ALONE = 2;
+const WORD = 3;
+
+// Per-tokenizer table of ASCII codes: ≥ 0 is the (lowercased) unit a word character adds;
+// below zero, one of these, or ALONE_BASE - id for punctuation that is the token `id`.
+const ASCII_DROP = -1;
+const ASCII_SEPARATE = -2;
+const ASCII_ALONE_BASE = -3;
+
+/**
+ * What the basic tokenizer does with one non-ASCII code point. For WORD, `steps` are code units
+ * to append to the current word, or -(id + 1) for a punctuation mark that ends the word and is
+ * a token of its own (id already looked up).
+ */
+interface CharAction {
+  kind: typeof DROP | typeof SEPARATE | typeof ALONE | typeof WORD;
+  /** ALONE: the token id of the character. */
+  id: number;
+  steps: number[];
+}
+
+// Distinct non-ASCII characters are few in practice; the bound only caps memory on odd input.
+const ACTION_CACHE_LIMIT = 65_536;
+
+function isHighSurrogate(u: number): boolean {
+  return u >= 0xd800 && u <= 0xdbff;
+}
+
+function isLowSurrogate(u: number): boolean {
+  return u >= 0xdc00 && u <= 0xdfff;
+}
+
+/** Code points of word[0..len), counted as Array.from counts them (a lone surrogate is one). */
+function codePoints(word: Uint16Array, len: number): number {
+  let n = len;
+  for (let i = 1; i < len; i++) if (isLowSurrogate(word[i]!) && isHighSurrogate(word[i - 1]!)) n--;
+  return n;
 }
 
 export class WordPieceTokenizer {
@@ -146,22 +165,43 @@ export class WordPieceTokenizer {
   readonly sepId: number;
   readonly padId: number;
   readonly unkId: number;
-  // Words repeat heavily within and across files; caching their pieces keeps 64 KiB under a few ms.
-  private readonly wordCache = new Map<string, number[]>();
-  // BigInt(id) allocates; the model inputs are int64, so convert each vocab id once.
-  private readonly bigIds: bigint[] = [];
+  private readonly trie: VocabTrie;
+  private readonly words: WordTable;
+  /** What each ASCII code does (see ASCII_DROP): one load decides a character of plain text. */
+  private readonly asciiActions = new Int32Array(128);
+  private readonly actions = new Map<number, CharAction>();
+  // Scratch reused by every encode (the worker tokenises one text at a time): the ids so far
+  // and the current word's code units, so no string is built per word.
+  private ids: Int32Array = new Int32Array(16_384);
+  private count = 0;
+  private word: Uint16Array = new Uint16Array(256);
 
   constructor(readonly vocab: Map<string, number>, opts: TokenizerOptions = {}) {
     this.lowercase = opts.lowercase ?? true;
     this.maxLength = opts.maxLength ?? 512;
     if (this.maxLength < 3) throw new TokenizerError('maxLength must leave room for [CLS] and [SEP]');
+    for (const [token, id] of vocab) {
+      // Ids are stored as 32-bit halves of the int64 inputs.
+      if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw new TokenizerError(`vocab id of ${JSON.stringify(token)} is not a line number: ${id}`);
+    }
     this.clsId = vocab.get('[CLS]')!;
     this.sepId = vocab.get('[SEP]')!;
     this.padId = vocab.get('[PAD]') ?? 0;
     this.unkId = vocab.get('[UNK]')!;
-    let maxId = 0;
-    for (const id of vocab.values()) maxId = Math.max(maxId, id);
-    for (let i = 0; i <= maxId; i++) this.bigIds.push(BigInt(i));
+    this.trie = new VocabTrie(vocab);
+    this.words = new WordTable(vocab);
+    for (let c = 0; c < 128; c++) {
+      const ch = String.fromCharCode(c);
+      this.asciiActions[c] = isSeparator(c, ch)
+        ? ASCII_SEPARATE
+        : isDropped(c, ch)
+          ? ASCII_DROP
+          : isAsciiPunct(c)
+            ? ASCII_ALONE_BASE - (vocab.get(ch) ?? this.unkId)
+            : this.lowercase && c >= 65 && c <= 90
+              ? c + 32
+              : c;
+    }
   }
 
   static fromFile(vocabFile: string, opts: TokenizerOptions = {}): WordPieceTokenizer {
@@ -170,72 +210,22 @@ export class WordPieceTokenizer {
 
   /** Piece ids of one basic token (greedy longest match; the whole word is [UNK] if any part fails). */
   wordPiece(word: string): number[] {
-    const cached = this.wordCache.get(word);
-    if (cached) return cached;
-    const chars = Array.from(word);
-    let ids: number[] = [];
-    if (chars.length > MAX_WORD_CHARS) ids = [this.unkId];
-    else {
-      let start = 0;
-      while (start < chars.length) {
-        let end = chars.length;
-        let found = -1;
-        while (start < end) {
-          const sub = (start > 0 ? '##' : '') + chars.slice(start, end).join('');
-          const id = this.vocab.get(sub);
-          if (id !== undefined) {
-            found = id;
-            break;
-          }
-          end--;
-        }
-        if (found < 0) {
-          ids = [this.unkId];
-          break;
-        }
-        ids.push(found);
-        start = end;
-      }
+    const units = new Uint16Array(word.length);
+    let hash = WORD_HASH_SEED;
+    for (let i = 0; i < word.length; i++) {
+      units[i] = word.charCodeAt(i);
+      hash = foldUnit(hash, units[i]!);
     }
-    if (this.wordCache.size >= WORD_CACHE_LIMIT) this.wordCache.clear();
-    this.wordCache.set(word, ids);
-    return ids;
+    this.count = 0;
+    if (word.length > 0) this.endWord(units, word.length, hash);
+    return Array.from(this.ids.subarray(0, this.count));
   }
 
   /** Token ids of `text` without [CLS]/[SEP]. */
   encode(text: string): number[] {
-    const ids: number[] = [];
-    const push = (w: string): void => {
-      // Whole words in the vocab are the common case: skip the piece cache for them.
-      const direct = this.vocab.get(w);
-      if (direct !== undefined && w.length <= MAX_WORD_CHARS) ids.push(direct);
-      else for (const id of this.wordPiece(w)) ids.push(id);
-    };
-    const ascii = (src: string): void => {
-      const clean = src.replace(ASCII_CONTROL, '');
-      const low = this.lowercase ? clean.toLowerCase() : clean;
-      ASCII_TOKEN.lastIndex = 0;
-      for (let m = ASCII_TOKEN.exec(low); m; m = ASCII_TOKEN.exec(low)) push(m[0]);
-    };
-    // Whole-ASCII text (most files) in one pass; otherwise line by line, as basicTokenize.
-    if (!NON_ASCII.test(text)) {
-      ascii(text);
-      return ids;
-    }
-    let start = 0;
-    while (start <= text.length) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      const line = text.slice(start, end);
-      if (!NON_ASCII.test(line)) ascii(line);
-      else {
-        const words: string[] = [];
-        basicTokenizeGeneral(line, this.lowercase, words);
-        for (const w of words) push(w);
-      }
-      start = end + 1;
-    }
-    return ids;
+    this.count = 0;
+    this.appendIds(text);
+    return Array.from(this.ids.subarray(0, this.count));
   }
 
   /**
@@ -243,23 +233,157 @@ export class WordPieceTokenizer {
    * is dropped: the caller's byte budget should already have bounded it), padded into one batch.
    */
   encodeChunks(text: string, maxChunks = Infinity): EncodedBatch {
-    const ids = this.encode(text);
-    const body = this.maxLength - 2;
-    const rows = Math.max(1, Math.min(maxChunks, Math.ceil(ids.length / body)));
-    const lengths: number[] = [];
-    for (let r = 0; r < rows; r++) lengths.push(Math.min(body, Math.max(0, ids.length - r * body)) + 2);
-    const seq = Math.max(...lengths);
-    const big = this.bigIds;
-    const inputIds = new BigInt64Array(rows * seq).fill(big[this.padId]!);
-    const attentionMask = new BigInt64Array(rows * seq);
-    for (let r = 0; r < rows; r++) {
-      const base = r * seq;
-      const len = lengths[r]!;
-      inputIds[base] = big[this.clsId]!;
-      for (let j = 1; j < len - 1; j++) inputIds[base + j] = big[ids[r * body + j - 1]!]!;
-      inputIds[base + len - 1] = big[this.sepId]!;
-      attentionMask.fill(1n, base, base + len);
+    return this.encodeBatch([text], maxChunks);
+  }
+
+  /** Several texts' chunks as one padded batch (what encodeChunks gives each, padded to the longest row). */
+  encodeBatch(texts: readonly string[], maxChunks = Infinity): EncodedBatch {
+    this.count = 0;
+    const spans: IdSpan[] = [];
+    for (const text of texts) {
+      const start = this.count;
+      this.appendIds(text);
+      spans.push({ start, count: this.count - start });
     }
-    return { inputIds, attentionMask, rows, seq, lengths };
+    return chunkRows(this.ids, spans, this.maxLength - 2, maxChunks, { cls: this.clsId, sep: this.sepId, pad: this.padId });
+  }
+
+  /**
+   * Basic tokenizer and WordPiece fused into one pass over the char codes: each word is
+   * collected into `word` while its hash is folded in, so a word that is a vocab entry (the
+   * common case) costs one table probe at its end. Appends to this.ids[0..this.count).
+   */
+  private appendIds(text: string): void {
+    const ascii = this.asciiActions;
+    let word: Uint16Array = this.word;
+    let len = 0;
+    let hash = WORD_HASH_SEED;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 128) {
+        const a = ascii[c]!;
+        if (a >= 0) {
+          if (len === word.length) word = this.growWord();
+          word[len++] = a;
+          hash = foldUnit(hash, a);
+        } else if (a !== ASCII_DROP) {
+          if (len > 0) {
+            this.endWord(word, len, hash);
+            len = 0;
+            hash = WORD_HASH_SEED;
+          }
+          if (a !== ASCII_SEPARATE) this.push(ASCII_ALONE_BASE - a);
+        }
+        continue;
+      }
+      let cp = c;
+      if (isHighSurrogate(c) && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+        cp = ((c - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000;
+        i++;
+      }
+      const act = this.actions.get(cp) ?? this.learn(cp);
+      if (act.kind === DROP) continue;
+      if (act.kind !== WORD) {
+        if (len > 0) {
+          this.endWord(word, len, hash);
+          len = 0;
+          hash = WORD_HASH_SEED;
+        }
+        if (act.kind === ALONE) this.push(act.id);
+        continue;
+      }
+      for (const step of act.steps) {
+        if (step >= 0) {
+          if (len === word.length) word = this.growWord();
+          word[len++] = step;
+          hash = foldUnit(hash, step);
+        } else {
+          if (len > 0) {
+            this.endWord(word, len, hash);
+            len = 0;
+            hash = WORD_HASH_SEED;
+          }
+          this.push(-step - 1);
+        }
+      }
+    }
+    if (len > 0) this.endWord(word, len, hash);
+  }
+
+  /** Emits the ids of word[0..len), whose folded hash is `hash`. */
+  private endWord(word: Uint16Array, len: number, hash: number): void {
+    // Length in code units bounds the code points, so most words skip the count.
+    if (len > MAX_WORD_CHARS && codePoints(word, len) > MAX_WORD_CHARS) {
+      this.push(this.unkId);
+      return;
+    }
+    const whole = this.words.lookup(word, len, hash);
+    if (whole >= 0) this.push(whole);
+    else this.pieces(word, len);
+  }
+
+  /** Greedy longest-match-first WordPiece of word[0..len); the whole word is [UNK] if a piece is missing. */
+  private pieces(word: Uint16Array, len: number): void {
+    const trie = this.trie;
+    const mark = this.count;
+    let start = 0;
+    while (start < len) {
+      let node = start === 0 ? trie.root : trie.continuation;
+      let end = -1;
+      let id = -1;
+      for (let j = start; j < len && node >= 0; j++) {
+        node = trie.child(node, word[j]!);
+        if (node < 0) break;
+        const found = trie.idAt(node);
+        // A piece ends between code points, never inside a surrogate pair (as with Array.from).
+        if (found >= 0 && !(j + 1 < len && isHighSurrogate(word[j]!) && isLowSurrogate(word[j + 1]!))) {
+          end = j + 1;
+          id = found;
+        }
+      }
+      if (end < 0) {
+        this.count = mark;
+        this.push(this.unkId);
+        return;
+      }
+      this.push(id);
+      start = end;
+    }
+  }
+
+  private push(id: number): void {
+    if (this.count === this.ids.length) {
+      const bigger = new Int32Array(this.ids.length * 2);
+      bigger.set(this.ids);
+      this.ids = bigger;
+    }
+    this.ids[this.count++] = id;
+  }
+
+  private growWord(): Uint16Array {
+    const bigger = new Uint16Array(this.word.length * 2);
+    bigger.set(this.word);
+    this.word = bigger;
+    return bigger;
+  }
+
+  /** Works out (once) what the basic tokenizer does with the non-ASCII code point `cp`. */
+  private learn(cp: number): CharAction {
+    const ch = String.fromCodePoint(cp);
+    let act: CharAction;
+    if (isDropped(cp, ch)) act = { kind: DROP, id: -1, steps: [] };
+    else if (isSeparator(cp, ch)) act = { kind: SEPARATE, id: -1, steps: [] };
+    else if (isCjk(cp)) act = { kind: ALONE, id: this.vocab.get(ch) ?? this.unkId, steps: [] };
+    else {
+      const steps: number[] = [];
+      for (const p of wordPieces(ch, this.lowercase)) {
+        if (p.punct) steps.push(-(this.vocab.get(p.text) ?? this.unkId) - 1);
+        else for (let k = 0; k < p.text.length; k++) steps.push(p.text.charCodeAt(k));
+      }
+      act = { kind: WORD, id: -1, steps };
+    }
+    if (this.actions.size >= ACTION_CACHE_LIMIT) this.actions.clear();
+    this.actions.set(cp, act);
+    return act;
   }
 }
