@@ -106,11 +106,18 @@ const selfValue = (x: Value): Value => x;
 const EMPTY_MAP: Map<string, Value> = new Map();
 const entryKey = (e: [Value, Value]): Value => e[0];
 
+/** Composite members a set compares with `equal` before it hashes them (hashing a record costs more than a few comparisons). */
+const FEW_COMPOSITES = 8;
+/** Shared empty list for sets without composite members; replaced, never written. */
+const NO_COMPOSITES: Value[] = Object.freeze([]) as unknown as Value[];
+
 export class RSet {
   /** String members (the common case) keyed by themselves: no key building on add/has. */
   private readonly strs = new Set<string>();
   /** Other members by hash key; composite keys are per-set (collision chains), never compare them across sets. */
   private other: Map<string, Value> = EMPTY_MAP;
+  /** Composite members (arrays, objects, sets) while there are few, unhashed; null once they live in `other`. */
+  private few: Value[] | null = NO_COMPOSITES;
   /** Members in OPA's order, computed on first use and dropped when a member is added. */
   private order: Value[] | null = null;
   constructor(items?: Iterable<Value>) {
@@ -122,8 +129,26 @@ export class RSet {
       this.strs.add(v);
       return;
     }
+    const few = this.few;
+    if (few !== null && typeof v === 'object' && v !== null) {
+      for (let i = 0; i < few.length; i++) if (equal(few[i]!, v)) return;
+      if (few === NO_COMPOSITES) {
+        this.few = [v];
+        return;
+      }
+      if (few.length < FEW_COMPOSITES) {
+        few.push(v);
+        return;
+      }
+      // Too many to compare one by one: hash them all from now on.
+      this.few = null;
+      for (const x of few) this.addKeyed(x);
+    }
+    this.addKeyed(v);
+  }
+  private addKeyed(v: Value): void {
     const k = keyOf(v);
-    // The map is created on the first non-string member (most sets hold only strings).
+    // The map is created on the first keyed member (most sets hold only strings).
     if (this.other === EMPTY_MAP) this.other = new Map();
     if (k.charCodeAt(0) !== 104) this.other.set(k, v);
     else {
@@ -133,21 +158,28 @@ export class RSet {
   }
   has(v: Value): boolean {
     if (typeof v === 'string') return this.strs.has(v);
+    const few = this.few;
+    if (few !== null && typeof v === 'object' && v !== null) {
+      for (let i = 0; i < few.length; i++) if (equal(few[i]!, v)) return true;
+      return false;
+    }
     const k = keyOf(v);
     if (k.charCodeAt(0) !== 104) return this.other.has(k);
     return slot(this.other, v, selfValue, k).found !== undefined;
   }
   get size(): number {
-    return this.strs.size + this.other.size;
+    return this.strs.size + this.other.size + (this.few === null ? 0 : this.few.length);
   }
   *values(): IterableIterator<Value> {
     yield* this.strs;
     yield* this.other.values();
+    if (this.few !== null) yield* this.few;
   }
   /** Members as an array (unordered). */
   toArray(): Value[] {
     const out: Value[] = [...this.strs];
     for (const v of this.other.values()) out.push(v);
+    if (this.few !== null) for (const v of this.few) out.push(v);
     return out;
   }
   /**

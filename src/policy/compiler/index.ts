@@ -157,10 +157,16 @@ export function compile(modules: Module[], baseData: unknown = {}, builtins: Bui
   const nodeCount = nodes.length;
   // Input-independent rule values, per data document and strictness (see static.ts).
   const shared = new WeakMap<object, Array<Array<Value | undefined> | undefined>>();
+  // The last data document's caches, so the usual call (same data every time) skips the WeakMap.
+  let lastData: Value | undefined;
+  let lastShared: Array<Array<Value | undefined> | undefined> | undefined;
   const sharedFor = (d: Value, strict: boolean): Array<Value | undefined> | null => {
+    if (d === lastData && lastShared !== undefined) return (lastShared[strict ? 1 : 0] ??= new Array(nodeCount));
     if (typeof d !== 'object' || d === null) return null;
     let pair = shared.get(d);
     if (!pair) shared.set(d, (pair = []));
+    lastData = d;
+    lastShared = pair;
     const i = strict ? 1 : 0;
     return (pair[i] ??= new Array(nodeCount));
   };

@@ -10,7 +10,7 @@ import { ObjBuilder, RSet, type Value, equal, isObj, keyOf, objEntries } from '.
 import { BodyCompiler, type CompileEnv, type DetStep } from './body.js';
 import { Resolver } from './resolve.js';
 import { type TreeNode, nodeValue } from './tree.js';
-import { type GenDef, type GenSetDef, generateMembers, generateValue } from './gen/def.js';
+import { type GenDef, type GenSetDef, firstOf, generateMembers, generateValue, unionOf } from './gen/def.js';
 
 interface Clause {
   run: Step;
@@ -219,6 +219,23 @@ export function compileNode(
       if (typeof a0 === 'object' && a0 !== null) return defs;
       return byKey.get(keyOf(a0)) ?? always;
     };
+    if (node.generated) {
+      // Each candidate list as one generated dispatcher over its definitions.
+      const fallback = defDef === null ? null : defaultOf;
+      const tryAll = (ds: Def[]): GenDef => firstOf(ds.map((d) => d.gen!), ds.map((d) => () => conflict(msg, d.rule.loc)), fallback);
+      const allFn = tryAll(defs);
+      const alwaysFn = tryAll(always);
+      const stringFns = new Map([...byString].map(([k, ds]) => [k, tryAll(ds)]));
+      const keyFns = new Map([...byKey].map(([k, ds]) => [k, tryAll(ds)]));
+      node.call = (args, c) => {
+        if (!useIndex || !args.length) return allFn(c, args);
+        const a0 = args[0]!;
+        if (typeof a0 === 'string') return (stringFns.get(a0) ?? alwaysFn)(c, args);
+        if (typeof a0 === 'object' && a0 !== null) return allFn(c, args);
+        return (keyFns.get(keyOf(a0)) ?? alwaysFn)(c, args);
+      };
+      return;
+    }
     node.call = (args, c) => {
       let result: Value | undefined;
       const cands = useIndex && args.length ? candidatesFor(args[0]!) : defs;
@@ -238,6 +255,15 @@ export function compileNode(
     const only = defs.length === 1 ? defs[0]! : null;
     const cl = only && only.clauses.length === 1 ? only.clauses[0]! : null;
     const det = cl ? (cl.run as DetStep).test : undefined;
+    if (node.generated && defs.length > 1) {
+      const fallback = defDef === null ? null : defaultOf;
+      node.evaluate = firstOf(
+        defs.map((d) => d.gen!),
+        defs.map((d) => () => conflict(msg, d.rule.loc)),
+        fallback,
+      ) as (c: Ctx) => Value | undefined;
+      return;
+    }
     if (only && only.gen !== null) {
       const gen = only.gen;
       if (defDef === null) {
@@ -279,6 +305,10 @@ export function compileNode(
     return;
   }
   if (kind === 'set') {
+    if (defs.every((d) => d.genSet !== null)) {
+      node.evaluate = unionOf(defs.map((d) => d.genSet!));
+      return;
+    }
     node.evaluate = (c) => {
       const out = new RSet();
       for (let di = 0; di < defs.length; di++) {

@@ -6,7 +6,7 @@
 import type { Rule, Term } from '../../ast.js';
 import { PolicyError } from '../../errors.js';
 import type { Ctx } from '../../eval/runtime.js';
-import type { RSet, Value } from '../../value.js';
+import { RSet, type Value, equal } from '../../value.js';
 import type { CompileEnv } from '../steps.js';
 import { BodyGen } from './body.js';
 
@@ -75,6 +75,30 @@ class DefGen extends BodyGen {
 /** Generated evaluator of a complete rule or function definition. */
 export function generateValue(env: CompileEnv, d: DefShape): GenDef {
   return new DefGen(env).value(d);
+}
+
+/**
+ * A rule's or function's definitions (all generated) tried in order, as evaluate/call do: the
+ * defined values must agree (`conflicts[i]` makes the error for definition i), and `fallback`
+ * (the default) answers when none is defined. One call site per definition.
+ */
+export function firstOf(parts: GenDef[], conflicts: Array<() => PolicyError>, fallback: ((c: Ctx) => Value | undefined) | null): GenDef {
+  const names = parts.map((_, i) => `d${i}`);
+  const xs = parts.map((_, i) => `x${i}`);
+  const lines = names.map((n, i) =>
+    i === 0 ? `v = ${n}(c, args); if (v !== undefined) r = v;` : `v = ${n}(c, args); if (v !== undefined) { if (r === undefined) r = v; else if (!equal(r, v)) throw ${xs[i]}(); }`,
+  );
+  const tail = fallback === null ? 'return r;' : 'return r !== undefined ? r : fallback(c);';
+  const src = `"use strict";\nreturn function generatedRule(c, args) {\nlet r;\nlet v;\n${lines.join('\n')}\n${tail}\n};`;
+  return new Function('equal', 'fallback', ...names, ...xs, src)(equal, fallback, ...parts, ...conflicts) as GenDef;
+}
+
+/** A partial set rule whose definitions are all generated: one call site per definition (each can be inlined). */
+export function unionOf(parts: GenSetDef[]): (c: Ctx) => Value {
+  const names = parts.map((_, i) => `d${i}`);
+  const calls = names.map((n) => `${n}(c, out);`).join('\n');
+  const src = `"use strict";\nreturn function generatedSet(c) {\nconst out = new RSet();\n${calls}\nreturn out;\n};`;
+  return new Function('RSet', ...names, src)(RSet, ...parts) as (c: Ctx) => Value;
 }
 
 /** Generated evaluator of a partial set definition (no else chain). */

@@ -5,8 +5,8 @@
 // solutions here", exactly like executing the current `fail` statement.
 
 import { builtinFailure } from '../steps.js';
-import { dataAt } from '../tree.js';
-import { PENDING, UNDEF, lookup } from '../../eval/runtime.js';
+import { dataAt, nodeValue } from '../tree.js';
+import { PENDING, UNDEF, lookup, lookupPath } from '../../eval/runtime.js';
 import { RSet, equal, isObj, makeObj, objEntriesSorted, type Value } from '../../value.js';
 
 const NO_ENTRIES: { k: Value[]; v: Value[] } = Object.freeze({ k: [], v: [] }) as { k: Value[]; v: Value[] };
@@ -42,7 +42,7 @@ export function loopOver(em: Emitter, x: string, label: string): { key: string; 
 }
 
 /** Helpers every generated function may name directly. */
-const RUNTIME: Record<string, unknown> = { lookup, equal, RSet, makeObj, entriesOf, dataAt, builtinFailure, PENDING, UNDEF };
+const RUNTIME: Record<string, unknown> = { lookup, lookupPath, equal, RSet, makeObj, entriesOf, dataAt, nodeValue, builtinFailure, PENDING, UNDEF };
 
 export class Emitter {
   private readonly out: string[] = [];

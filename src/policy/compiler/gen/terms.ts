@@ -7,7 +7,7 @@
 
 import type { Body, Term } from '../../ast.js';
 import type { Builtin } from '../../builtins/types.js';
-import type { Getter, Step } from '../../eval/runtime.js';
+import type { Ctx, Getter, Step } from '../../eval/runtime.js';
 import { isConstTerm, type TermC, unsafe } from '../steps.js';
 import { BodyCompiler } from '../body.js';
 import { type Emitter, loopOver } from './emitter.js';
@@ -146,7 +146,10 @@ export abstract class TermGen extends BodyCompiler {
 
   protected genCollection(t: Term & { t: 'array' | 'set' | 'object' }, B: Set<number>, k: K): void {
     if (t.t === 'array' ? t.items.every(isConstTerm) : t.t === 'set' ? t.items.every(isConstTerm) : t.items.every(([a, b]) => isConstTerm(a) && isConstTerm(b))) {
-      return this.embedTerm(this.term(t, B), k);
+      // Built once by the closure compiler (which shares the one value between evaluations too).
+      const tc = this.term(t, B);
+      if ('get' in tc) return k(this.em.ref(tc.get({ s: [], c: null as unknown as Ctx })));
+      return this.embedTerm(tc, k);
     }
     if (t.t === 'array') return this.genAll(t.items, B, (xs) => this.bind(`[${xs.join(', ')}]`, k));
     if (t.t === 'set') return this.genAll(t.items, B, (xs) => this.bind(`new RSet([${xs.join(', ')}])`, k));
@@ -198,30 +201,54 @@ export abstract class TermGen extends BodyCompiler {
 
   /** `data.…` refs: a rule's value straight from the evaluation cache; other shapes through the closure compiler. */
   protected genDataRef(t: Term & { t: 'ref' }, B: Set<number>, k: K): void {
+    const path = t.path;
+    const stat: string[] = [];
+    for (const p of path) {
+      if (p.t === 'scalar' && typeof p.v === 'string') stat.push(p.v);
+      else break;
+    }
+    // The same walk as the closure compiler's dataRef: along the virtual tree to a rule, a
+    // package node, or off the tree into base data.
     let node = this.env.root;
     let i = 0;
-    const path = t.path;
-    while (i < path.length) {
-      const p = path[i]!;
-      if (p.t !== 'scalar' || typeof p.v !== 'string') break;
-      const next = node.children.get(p.v);
-      if (!next) break;
+    let offTree = false;
+    while (i < stat.length) {
+      const next = node.children.get(stat[i]!);
+      if (!next) {
+        offTree = !node.isRule;
+        break;
+      }
       node = next;
       i++;
       if (node.isRule) break;
     }
-    if (!node.isRule || node.kind === 'function') return this.embedTerm(this.dataRef(path, B), k);
-    const prefix = (path.slice(0, i) as Array<{ v: string }>).map((p) => p.v);
     const em = this.em;
+    if (offTree || !node.isRule) {
+      const prefix = offTree ? stat : stat.slice(0, i);
+      const read = offTree ? `lookupPath(c.data, ${em.ref(prefix)})` : `nodeValue(c, ${em.ref(node)})`;
+      return this.bindRead(`(c.overrides === null ? ${read} : dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)}))`, (x) =>
+        this.genPath(x, path.slice(prefix.length), B, k, false),
+      );
+    }
+    if (node.kind === 'function') return this.embedTerm(this.dataRef(path, B), k);
+    const prefix = stat.slice(0, i);
     const rest = path.slice(i);
     const key = `rule ${node.id}`;
     const known = em.reuse(key);
     if (known !== undefined) return this.genPath(known, rest, B, k, false);
-    // The evaluation cache read in place; a miss, an undefined or pending entry goes through ruleValue.
+    // Ctx.ruleValue in place, so that each site calls one rule's evaluator (a call V8 can inline);
+    // a pending entry (recursion) is left to ruleValue, which raises the error.
     const n = em.ref(node);
     const v = em.temp();
-    em.line(`let ${v} = c.overrides !== null ? dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)}) : (${n}.isStatic && c.shared !== null ? c.shared : c.cache)[${node.id}];`);
-    em.line(`if (c.overrides === null && (${v} === undefined || ${v} === UNDEF || ${v} === PENDING)) ${v} = c.ruleValue(${n});`);
+    const cache = em.temp('cache');
+    em.line(`let ${v};`);
+    em.open('if (c.overrides === null)');
+    em.line(`const ${cache} = ${n}.isStatic && c.shared !== null ? c.shared : c.cache;`);
+    em.line(`${v} = ${cache}[${node.id}];`);
+    em.line(`if (${v} === undefined) { ${cache}[${node.id}] = PENDING; ${v} = ${n}.evaluate(c); ${cache}[${node.id}] = ${v} === undefined ? UNDEF : ${v}; }`);
+    em.line(`else if (${v} === UNDEF) ${v} = undefined;`);
+    em.line(`else if (${v} === PENDING) ${v} = c.ruleValue(${n});`);
+    em.close(` else ${v} = dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)});`);
     em.line(`if (${v} === undefined) ${em.fail}`);
     em.remember(key, v);
     this.genPath(v, rest, B, k, false);
