@@ -106,3 +106,42 @@ t.test('a worker that dies fails its pending requests and is restarted by the ne
   const again = await w.embed(RUNBOOK);
   t.same(Array.from(again.embedding), Array.from(first.embedding), 'a fresh worker gives the same answer');
 });
+
+t.test('documents travel to the worker as bytes: the caller\'s Buffer is left alone, a cut character is dropped', async (t) => {
+  const text = `${RUNBOOK}Budget: €12k, £9k — approved.\n`;
+  const fromText = await layer.classify(text);
+  // An unpooled Buffer owns its whole ArrayBuffer; the layer must copy it, not move it away.
+  const own = Buffer.alloc(Buffer.byteLength(text), text);
+  const fromBuffer = await layer.classify(own);
+  t.equal(own.length, Buffer.byteLength(text), 'the caller\'s Buffer is not detached');
+  t.equal(own.toString('utf8'), text, 'and not changed');
+  t.same(fromBuffer.probs, fromText.probs);
+  t.equal(fromBuffer.tokens, fromText.tokens);
+  // A budget that ends inside "€" (3 bytes): the partial character is dropped, the rest embedded.
+  const cut = Buffer.byteLength(RUNBOOK + 'Budget: ') + 1;
+  const small = createEmbeddingLayer({ maxBytes: cut });
+  t.teardown(() => small.close());
+  const partial = await small.classify(Buffer.from(text));
+  const whole = await small.classify(RUNBOOK + 'Budget: ');
+  t.equal(partial.truncated, true);
+  t.same(partial.probs, whole.probs);
+  t.equal(partial.tokens, whole.tokens);
+});
+
+t.test('the worker client moves bytes that own their buffer and copies views into shared ones', async (t) => {
+  const { EmbeddingWorker } = await import('../../src/classify/embed/worker-client.js');
+  const w = new EmbeddingWorker({ spec: shippedModelSpec().spec, threads: 1, maxChunks: 8 });
+  t.teardown(() => w.close());
+  const fromText = await w.embed(PRESS);
+  const owned = new TextEncoder().encode(PRESS);
+  const moved = w.embed(owned);
+  const r1 = await moved;
+  t.equal(owned.byteLength, 0, 'an owned buffer is transferred (detached here)');
+  // A small Buffer lives in Node's shared pool: transferring it would detach its neighbours.
+  const pooled = Buffer.from(PRESS);
+  t.ok(pooled.byteLength < pooled.buffer.byteLength, 'the Buffer is a view into the pool');
+  const r2 = await w.embed(pooled);
+  t.equal(pooled.toString('utf8'), PRESS, 'a pooled Buffer is copied, not moved');
+  t.same(Array.from(r1.embedding), Array.from(fromText.embedding));
+  t.same(Array.from(r2.embedding), Array.from(fromText.embedding));
+});

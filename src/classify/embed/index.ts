@@ -96,11 +96,15 @@ export function readExemplars(file: string): Exemplar[] {
   return out;
 }
 
-/** The first maxBytes of content as text; a multi-byte character cut in half is dropped by the tokenizer. */
-function bounded(content: string | Buffer, maxBytes: number): { text: string; truncated: boolean } {
+/**
+ * The first maxBytes of content as UTF-8 bytes in a buffer of their own, which the worker
+ * takes over (the caller's Buffer is never handed away); a multi-byte character cut in half
+ * decodes to U+FFFD in the worker, and the tokenizer drops it.
+ */
+function bounded(content: string | Buffer, maxBytes: number): { bytes: Uint8Array<ArrayBuffer>; truncated: boolean } {
   const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-  if (buf.length <= maxBytes) return { text: buf.toString('utf8'), truncated: false };
-  return { text: buf.subarray(0, maxBytes).toString('utf8'), truncated: true };
+  const truncated = buf.length > maxBytes;
+  return { bytes: new Uint8Array(truncated ? buf.subarray(0, maxBytes) : buf), truncated };
 }
 
 export function createEmbeddingLayer(opts: EmbeddingLayerOptions = {}): EmbeddingLayer {
@@ -133,7 +137,7 @@ export function createEmbeddingLayer(opts: EmbeddingLayerOptions = {}): Embeddin
         } catch (err) {
           throw new EmbeddingModelError('model_invalid', `exemplars ${exemplarFile}: ${(err as Error).message}`);
         }
-        const embedded = await Promise.all(ex.map((e) => worker.embed(bounded(e.text, maxBytes).text)));
+        const embedded = await Promise.all(ex.map((e) => worker.embed(bounded(e.text, maxBytes).bytes)));
         try {
           head = centroidHead(fitCentroids(embedded.map((o, i) => ({ embedding: o.embedding, tier: ex[i]!.tier }))));
         } catch (err) {
@@ -149,12 +153,12 @@ export function createEmbeddingLayer(opts: EmbeddingLayerOptions = {}): Embeddin
     ready,
     async embed(content) {
       await ready();
-      return worker.embed(bounded(content, maxBytes).text);
+      return worker.embed(bounded(content, maxBytes).bytes);
     },
     async classify(content) {
       await ready();
-      const { text, truncated } = bounded(content, maxBytes);
-      const out = await worker.embed(text);
+      const { bytes, truncated } = bounded(content, maxBytes);
+      const out = await worker.embed(bytes);
       const probs = head!.probs(out.embedding);
       const { tier, confidence } = argmaxTier(probs);
       return { tier, confidence, probs, tokens: out.tokens, chunks: out.chunks, truncated, ms: out.ms, model: spec.name };

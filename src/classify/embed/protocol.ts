@@ -1,5 +1,6 @@
 // Messages between the main thread (worker-client.ts) and the layer-2 worker (worker.ts).
-// Texts go in as strings (copied); embeddings come back as transferred Float32Arrays.
+// Documents go in as UTF-8 bytes and embeddings come back as Float32Arrays, both transferred
+// (moved, not copied); the worker decodes the bytes, so the main thread never builds the string.
 
 import type { ModelSpec } from './model-files.js';
 
@@ -12,7 +13,8 @@ export interface WorkerInit {
 
 export interface WorkerRequest {
   id: number;
-  texts: string[];
+  /** UTF-8 documents; each view's buffer is in the transfer list and belongs to the worker now. */
+  docs: Uint8Array[];
 }
 
 export type WorkerReply =

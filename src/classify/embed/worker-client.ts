@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { WorkerInit, WorkerReply } from './protocol.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
 import { EmbeddingModelError } from './model-files.js';
 
 export interface EmbedOutput {
@@ -17,7 +17,7 @@ export interface EmbedOutput {
 }
 
 interface Pending {
-  text: string;
+  doc: Uint8Array<ArrayBuffer>;
   resolve: (v: EmbedOutput) => void;
   reject: (e: Error) => void;
 }
@@ -72,9 +72,15 @@ export class EmbeddingWorker {
     return this.ready;
   }
 
-  embed(text: string): Promise<EmbedOutput> {
+  /**
+   * Embeds a document given as text or UTF-8 bytes. Bytes that are the whole of their own
+   * ArrayBuffer are moved to the worker (detached here, so the caller must not reuse them);
+   * anything else, e.g. a Buffer from Node's shared pool, is copied first.
+   */
+  embed(content: string | Uint8Array): Promise<EmbedOutput> {
+    const doc = typeof content === 'string' ? new TextEncoder().encode(content) : owned(content);
     return new Promise((resolve, reject) => {
-      this.queue.push({ text, resolve, reject });
+      this.queue.push({ doc, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -92,7 +98,8 @@ export class EmbeddingWorker {
           const id = this.nextId++;
           this.inflight.set(id, batch);
           this.worker!.ref();
-          this.worker!.postMessage({ id, texts: batch.map((p) => p.text) });
+          const docs = batch.map((p) => p.doc);
+          this.worker!.postMessage({ id, docs } satisfies WorkerRequest, docs.map((d) => d.buffer));
         }
       },
       (err: Error) => {
@@ -128,4 +135,11 @@ export class EmbeddingWorker {
     for (const p of this.queue.splice(0)) p.reject(new Error('embedding worker closed'));
     if (w) await w.terminate();
   }
+}
+
+/** `bytes` as a view that owns its whole ArrayBuffer (transferable without touching anyone else's memory). */
+function owned(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const buf = bytes.buffer;
+  if (buf instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buf.byteLength) return bytes as Uint8Array<ArrayBuffer>;
+  return new Uint8Array(bytes);
 }

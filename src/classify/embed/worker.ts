@@ -29,29 +29,15 @@ async function embed(
   session: ort.InferenceSession,
   tok: WordPieceTokenizer,
   spec: ModelSpec,
-  texts: string[],
+  docs: Uint8Array[],
 ): Promise<Extract<WorkerReply, { type: 'result' }>> {
   const t0 = performance.now();
-  const encoded = texts.map((t) => tok.encodeChunks(t, init.maxChunks));
-  const rows = encoded.reduce((n, e) => n + e.rows, 0);
-  let ids: BigInt64Array;
-  let mask: BigInt64Array;
-  let seq: number;
-  if (encoded.length === 1) {
-    // The common case (one file): feed the tokenizer's arrays as they are, no copy.
-    ({ inputIds: ids, attentionMask: mask, seq } = encoded[0]!);
-  } else {
-    seq = Math.max(...encoded.map((e) => e.seq));
-    ids = new BigInt64Array(rows * seq).fill(BigInt(tok.padId));
-    mask = new BigInt64Array(rows * seq);
-    let r = 0;
-    for (const e of encoded) {
-      for (let i = 0; i < e.rows; i++, r++) {
-        ids.set(e.inputIds.subarray(i * e.seq, (i + 1) * e.seq), r * seq);
-        mask.set(e.attentionMask.subarray(i * e.seq, (i + 1) * e.seq), r * seq);
-      }
-    }
-  }
+  // Buffer's decoder, as the main thread used before the bytes moved here: a character cut by
+  // the byte budget decodes to U+FFFD, which the tokenizer drops.
+  const texts = docs.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('utf8'));
+  // All texts' chunks in one padded batch: one session.run.
+  const batch = tok.encodeBatch(texts, init.maxChunks);
+  const { inputIds: ids, attentionMask: mask, rows, seq } = batch;
   const feeds: Record<string, ort.Tensor> = {};
   for (const name of session.inputNames) {
     // Single-segment input: token types are all zero, allocated only for models that take them.
@@ -68,13 +54,13 @@ async function embed(
   const tokens: number[] = [];
   const chunks: number[] = [];
   let r = 0;
-  for (const e of encoded) {
+  for (const textRows of batch.rowsPerText) {
     const dim = pooledRows.dim;
     const v = new Float32Array(dim);
     let total = 0;
     // Chunk means weighted by their token counts = the mean over every token of the text.
-    for (let i = 0; i < e.rows; i++, r++) {
-      const w = e.lengths[i]!;
+    for (let i = 0; i < textRows; i++, r++) {
+      const w = batch.lengths[r]!;
       total += w;
       const row = pooledRows.data.subarray(r * dim, (r + 1) * dim);
       for (let k = 0; k < dim; k++) v[k]! += w * row[k]!;
@@ -82,7 +68,7 @@ async function embed(
     for (let k = 0; k < dim; k++) v[k]! /= total;
     embeddings.push(v);
     tokens.push(total);
-    chunks.push(e.rows);
+    chunks.push(textRows);
   }
   return { type: 'result', id: 0, embeddings, tokens, chunks, ms: performance.now() - t0 };
 }
@@ -95,7 +81,7 @@ start(init.spec).then(
       outputNames: [...session.outputNames],
     } satisfies WorkerReply);
     port.on('message', (req: WorkerRequest) => {
-      embed(session, tok, init.spec, req.texts).then(
+      embed(session, tok, init.spec, req.docs).then(
         (res) => {
           res.id = req.id;
           port.postMessage(res, res.embeddings.map((e) => e.buffer as ArrayBuffer));
