@@ -9,8 +9,12 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "passthrough.h"
 
@@ -20,21 +24,94 @@ namespace {
 // Delivers requests to the JavaScript dispatcher:
 //   dispatch(kind, op, req|null, uid, gid, pid, path, path2, a, b, buf|null, result)
 // For a Check the dispatcher must call reply(req, …) exactly once, now or later.
+//
+// Notices (opened, wrote, released, done…) are fire-and-forget, and waking the JavaScript
+// thread once per notice costs more than handling it: a small file's create, write and
+// close used to wake it three times. So notices wait in `pending` and go over as one batch,
+// at the latest after kNoticeDelay, when kMaxPending have gathered, or just before any
+// Check. The last rule keeps the order JavaScript relies on: every notice sent before a
+// question is handled before it (a handle is registered before a write on it is judged).
 class MountBridge : public Bridge {
  public:
   Napi::ThreadSafeFunction tsfn;
   std::atomic<bool> open{true};
 
+  static constexpr auto kNoticeDelay = std::chrono::microseconds(1000);
+  static constexpr size_t kMaxPending = 256;
+
+  void Start() {
+    flusher_ = std::thread([this] { FlushLoop(); });
+  }
+
   int Check(Request &req) override {
     req.kind = Kind::Check;
-    if (!open.load() || tsfn.BlockingCall(&req, CallJs) != napi_ok) return -EIO;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!open.load()) return -EIO;
+      FlushLocked();
+      if (tsfn.BlockingCall(&req, CallJs) != napi_ok) return -EIO;
+    }
     req.Wait();
     return req.reply;
   }
 
   void Notify(Request *req) override {
     req->kind = Kind::Notify;
-    if (!open.load() || tsfn.BlockingCall(req, CallJs) != napi_ok) delete req;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!open.load() || stopping_) {
+      delete req;
+      return;
+    }
+    pending_.push_back(req);
+    if (req->op == OP_UNMOUNTED || pending_.size() >= kMaxPending) FlushLocked();
+    else if (pending_.size() == 1) cv_.notify_one();
+  }
+
+  // Delivers what is pending, stops the flusher and closes the function (JavaScript thread).
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!open.load()) return;
+      FlushLocked();
+      stopping_ = true;
+      open.store(false);
+    }
+    cv_.notify_one();
+    if (flusher_.joinable()) flusher_.join();
+    tsfn.Release();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Request *> pending_;
+  bool stopping_ = false;
+  std::thread flusher_;
+
+  void FlushLocked() {
+    if (pending_.empty()) return;
+    auto *batch = new std::vector<Request *>();
+    batch->swap(pending_);
+    if (tsfn.BlockingCall(batch, CallBatch) != napi_ok) {
+      for (Request *r : *batch) delete r;
+      delete batch;
+    }
+  }
+
+  void FlushLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (stopping_) break;
+      // Give the batch time to grow; a Check may deliver it earlier.
+      cv_.wait_for(lock, kNoticeDelay, [this] { return stopping_; });
+      if (!stopping_) FlushLocked();
+    }
+  }
+
+  static void CallBatch(Napi::Env env, Napi::Function fn, std::vector<Request *> *batch) {
+    for (Request *r : *batch) CallJs(env, fn, r);
+    delete batch;
   }
 
   static void CallJs(Napi::Env env, Napi::Function fn, Request *req) {
@@ -130,6 +207,7 @@ Napi::Value Mount(const Napi::CallbackInfo &info) {
     delete h;
     throw Napi::Error::New(env, "fuse_new failed for " + mountpoint + " (bad mount option?)");
   }
+  h->bridge.Start();
   h->loop = std::thread([h] {
     fuse_loop_mt(h->state.fuse);
     LoopEnded(h);
@@ -189,7 +267,7 @@ Napi::Value Release(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "release(handle)");
   MountHandle *h = info[0].As<Napi::External<MountHandle>>().Data();
-  if (h->bridge.open.exchange(false)) h->bridge.tsfn.Release();
+  h->bridge.Close();
   return env.Undefined();
 }
 
