@@ -41,6 +41,12 @@ const CASES: Case[] = [
   { name: 'with replaces a function that generated code calls', rego: 'f(x) := x + 1\np := y if y := g with f as 10\ng := f(1)', want: 10 },
   { name: 'template strings', rego: 'p := $"a{input.x}b{input.nope}"', input: { x: 1 }, want: 'a1b<undefined>' },
   { name: 'inherited property names are not values', rego: 'p := [x | x := input.o.constructor]\nq := input.o.toString', input: { o: {} }, want: [] },
+  { name: 'sprintf joins strings in place and hands other values to the builtin', rego: 'p := [sprintf("%s-%v", ["a", input.b]), sprintf("%s!", [1]), sprintf("%v", [[1]]), sprintf("%d", [2]), sprintf("x", []), sprintf("%s %s", ["a"])]', input: { b: 'b' }, want: ['a-b', '1!', '[1]', '2', 'x', 'a %!s(MISSING)'] },
+  { name: 'sprintf with an undefined argument is undefined', rego: 'p := sprintf("%s", [input.nope])', want: undefined },
+  { name: 'a mocked sprintf is called from generated rules', rego: 'q := sprintf("%s", ["a"])\np := y if y := q with sprintf as "mocked"', want: 'mocked' },
+  { name: 'one-argument builtins called without an argument array', rego: 'p := [count("héllo"), count([1, 2]), count({"a"}), count({"a": 1}), is_string("x"), is_string(1), is_null(null), type_name(null)]', want: [5, 2, 1, 1, true, false, true, 'null'] },
+  { name: 'count of a number is a type error', rego: 'p := count(input.n)', input: { n: 1 }, wantCode: 'eval_type_error' },
+  { name: 'sets of records compare them before hashing', rego: 'p := count({x | some i in numbers.range(1, 20); x := {"i": i % 12, "s": "same"}})', want: 12 },
   { name: 'partial objects (closure-compiled) beside generated rules', rego: 'p[k] := v if { some k in ["a", "b"]; v := upper(k) }', want: { a: 'A', b: 'B' } },
 ];
 

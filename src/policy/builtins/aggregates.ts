@@ -8,14 +8,8 @@ import { type Num, mul } from './num.js';
 import { type BuiltinTable, def } from './types.js';
 
 export function register(t: BuiltinTable): void {
-  def(t, 'count', 1, ([a]) => {
-    const v = a!;
-    if (typeof v === 'string') return [...v].length;
-    if (Array.isArray(v)) return v.length;
-    if (v instanceof RSet) return v.size;
-    if (isObj(v)) return objSize(v);
-    throw typeErr(1, 'one of {array, object, set, string}', v);
-  });
+  def(t, 'count', 1, ([a]) => countOf(a!));
+  t.get('count')!.fn1 = countOf;
   def(t, 'sum', 1, ([a]) => sumOf(coll(a!, 1), 1));
   def(t, 'product', 1, ([a]) => {
     let p: Num = 1;
@@ -51,6 +45,14 @@ export function register(t: BuiltinTable): void {
     if (cv instanceof RSet) return equal(k!, x!) && cv.has(x!);
     return false;
   });
+}
+
+function countOf(v: Value): number {
+  if (typeof v === 'string') return [...v].length;
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof RSet) return v.size;
+  if (isObj(v)) return objSize(v);
+  throw typeErr(1, 'one of {array, object, set, string}', v);
 }
 
 export function member(x: Value, c: Value): boolean {

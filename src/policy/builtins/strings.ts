@@ -193,19 +193,9 @@ export function regoString(v: Value): string {
  * argument count) to sprintf itself. Null for formats with other verbs, flags or `%%`.
  */
 export function sprintfPlan(format: string): ((args: Value[]) => string) | null {
-  const pieces: string[] = [];
-  const verbs: number[] = [];
-  let i = 0;
-  for (;;) {
-    const pct = format.indexOf('%', i);
-    if (pct < 0) break;
-    const v = format.charCodeAt(pct + 1);
-    if (v !== 115 && v !== 118 && v !== 100) return null;
-    pieces.push(format.slice(i, pct));
-    verbs.push(v);
-    i = pct + 2;
-  }
-  const last = format.slice(i);
+  const parts = sprintfParts(format);
+  if (parts === null) return null;
+  const { pieces, verbs, last } = parts;
   const n = verbs.length;
   return (args) => {
     if (args.length !== n) return sprintf(format, args);
@@ -218,6 +208,26 @@ export function sprintfPlan(format: string): ((args: Value[]) => string) | null 
     }
     return out + last;
   };
+}
+
+/**
+ * A format of bare `%s` / `%v` / `%d` verbs as the text before each verb, the verbs (char
+ * codes) and the text after the last; null for any other verb, flag, width or `%%`.
+ */
+export function sprintfParts(format: string): { pieces: string[]; verbs: number[]; last: string } | null {
+  const pieces: string[] = [];
+  const verbs: number[] = [];
+  let i = 0;
+  for (;;) {
+    const pct = format.indexOf('%', i);
+    if (pct < 0) break;
+    const v = format.charCodeAt(pct + 1);
+    if (v !== 115 && v !== 118 && v !== 100) return null;
+    pieces.push(format.slice(i, pct));
+    verbs.push(v);
+    i = pct + 2;
+  }
+  return { pieces, verbs, last: format.slice(i) };
 }
 
 /** Go fmt subset: flags `-+ 0#`, width, precision, verbs v s d f e g x X o b q t %. */

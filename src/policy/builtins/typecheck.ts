@@ -4,7 +4,10 @@ import { Kind, kind, typeName } from '../value.js';
 import { type BuiltinTable, def } from './types.js';
 
 export function register(t: BuiltinTable): void {
-  const is = (name: string, k: Kind): void => def(t, name, 1, ([a]) => kind(a!) === k);
+  const is = (name: string, k: Kind): void => {
+    def(t, name, 1, ([a]) => kind(a!) === k);
+    t.get(name)!.fn1 = (a) => kind(a) === k;
+  };
   is('is_number', Kind.Num);
   is('is_string', Kind.Str);
   is('is_boolean', Kind.Bool);

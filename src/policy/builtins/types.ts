@@ -15,6 +15,8 @@ export interface Builtin {
   relation?: boolean;
   /** Two-argument form that never throws (comparisons), called without an argument array. */
   fn2?: (a: Value, b: Value) => Value | undefined;
+  /** One-argument form of `fn` (same results and errors), called without an argument array. */
+  fn1?: (a: Value) => Value | undefined;
   /**
    * An implementation specialised for a constant first argument (e.g. a sprintf format parsed
    * once at compile time), or null when the generic one must run. Same results and errors as `fn`.

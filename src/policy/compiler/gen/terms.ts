@@ -7,12 +7,22 @@
 
 import type { Body, Term } from '../../ast.js';
 import type { Builtin } from '../../builtins/types.js';
+import { sprintfParts } from '../../builtins/strings.js';
 import type { Ctx, Getter, Step } from '../../eval/runtime.js';
 import { isConstTerm, type TermC, unsafe } from '../steps.js';
 import { BodyCompiler } from '../body.js';
 import { type Emitter, loopOver } from './emitter.js';
 
 export type K = (x: string) => void;
+
+/** `sprintf(<constant format>, [<one term per verb>])` with only %s/%v verbs: the format's parts, else null. */
+function stringFormat(t: Term & { t: 'call' }): { format: string; pieces: string[]; last: string } | null {
+  const [f, a] = t.args;
+  if (t.args.length !== 2 || f!.t !== 'scalar' || typeof f!.v !== 'string' || a!.t !== 'array') return null;
+  const parts = sprintfParts(f!.v);
+  if (parts === null || parts.verbs.length !== a!.items.length || parts.verbs.includes(100 /* d */)) return null;
+  return { format: f!.v, pieces: parts.pieces, last: parts.last };
+}
 
 export abstract class TermGen extends BodyCompiler {
   protected abstract readonly em: Emitter;
@@ -332,7 +342,7 @@ export abstract class TermGen extends BodyCompiler {
     const a0 = t.args[0];
     if (!b.prepare || a0 === undefined || a0.t !== 'scalar') return b;
     const fn = b.prepare(a0.v);
-    return fn ? { ...b, fn } : b;
+    return fn ? { ...b, fn, fn1: undefined } : b;
   }
 
   protected genCall(t: Term & { t: 'call' }, B: Set<number>, k: K): void {
@@ -341,19 +351,43 @@ export abstract class TermGen extends BodyCompiler {
     const em = this.em;
     const loc = em.ref(t.loc);
     const inv = em.ref(invoke);
+    const text = r.builtin?.name === 'sprintf' ? stringFormat(t) : null;
+    if (text) {
+      // sprintf of a constant format with %s/%v verbs only: string arguments are joined in place;
+      // any other argument takes the builtin (which gives the same text for strings).
+      const items = (t.args[1] as Term & { t: 'array' }).items;
+      return this.genAll(items, B, (xs) => {
+        const v = em.temp();
+        const strings = xs.map((x) => `typeof ${x} === 'string'`).join(' && ');
+        const joined = [...xs.map((x, i) => `${em.literal(text.pieces[i]!)} + ${x}`), em.literal(text.last)].join(' + ');
+        em.line(`let ${v};`);
+        em.line(`if (c.mocks === null && ${strings || 'true'}) ${v} = ${joined};`);
+        em.open('else');
+        this.emitBuiltin(v, this.prepared(t, r.builtin!), [em.literal(text.format), `[${xs.join(', ')}]`], inv, loc);
+        em.close();
+        em.line(`if (${v} === undefined) ${em.fail}`);
+        k(v);
+      });
+    }
     this.genAll(t.args, B, (xs) => {
       const args = `[${xs.join(', ')}]`;
       if (r.user) return this.bind(`(c.mocks === null ? ${em.ref(r.user)}.call(${args}, c, ${loc}) : ${inv}(${args}, c, ${loc}))`, k);
       if (r.builtin!.fn2 && xs.length === 2) return this.bind(`(c.mocks === null ? ${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]}) : ${inv}(${args}, c, ${loc}))`, k);
-      // The builtin called in place (one call target per site), with callBuiltin's error handling.
-      const b = this.prepared(t, r.builtin!);
       const v = em.temp();
-      const e = em.temp('e');
       em.line(`let ${v};`);
-      em.line(`if (c.mocks !== null) ${v} = ${inv}(${args}, c, ${loc});`);
-      em.line(`else try { ${v} = ${em.ref(b.fn)}(${args}, c); } catch (${e}) { ${v} = builtinFailure(${e}, ${em.ref(b)}, c, ${loc}); }`);
+      this.emitBuiltin(v, this.prepared(t, r.builtin!), xs, inv, loc);
       em.line(`if (${v} === undefined) ${em.fail}`);
       k(v);
     });
+  }
+
+  /** Assigns a builtin's result to `v`: called in place (one call target per site) with callBuiltin's error handling, or through `with` mocks. */
+  private emitBuiltin(v: string, b: Builtin, xs: string[], inv: string, loc: string): void {
+    const em = this.em;
+    const args = `[${xs.join(', ')}]`;
+    const e = em.temp('e');
+    const direct = b.fn1 && xs.length === 1 ? `${em.ref(b.fn1)}(${xs[0]})` : `${em.ref(b.fn)}(${args}, c)`;
+    em.line(`if (c.mocks !== null) ${v} = ${inv}(${args}, c, ${loc});`);
+    em.line(`else try { ${v} = ${direct}; } catch (${e}) { ${v} = builtinFailure(${e}, ${em.ref(b)}, c, ${loc}); }`);
   }
 }
