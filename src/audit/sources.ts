@@ -12,6 +12,7 @@ import { ANCHOR_FILE, CHAIN_FILE, CHECKPOINTS_FILE, SEGMENTS_DIR, SINK_FILE, aud
 import { publicKeyFromPem, readPublicKey } from './keys.js';
 import { listSegments, type Anchor } from './spool.js';
 import type { AuditRecord } from './types.js';
+import { verifySpoolRuns, type RunsOptions } from './verify-runs.js';
 import { ChainVerifier, type Mismatch, type StoredLine, type VerifyOptions, type VerifyResult } from './verify.js';
 
 export interface KeySpec {
@@ -109,8 +110,12 @@ export interface VerifyReport extends VerifyResult {
   incompleteTail?: { where: string; bytes: number };
 }
 
-/** Verify the local spool of a state dir. `from` starts later (records before it are skipped). */
-export async function verifySpool(stateDir: string, opts: { key?: KeySpec; from?: number; maxMismatches?: number } = {}): Promise<VerifyReport> {
+/**
+ * Verify the local spool of a state dir. `from` starts later (records before it are skipped).
+ * An intact chain is confirmed by intact runs (verify-runs.ts; `runs` tunes them, false skips
+ * them); anything else is verified line by line, which names each break.
+ */
+export async function verifySpool(stateDir: string, opts: { key?: KeySpec; from?: number; maxMismatches?: number; runs?: RunsOptions | false } = {}): Promise<VerifyReport> {
   const ev = await spoolEvidence(stateDir, opts.key);
   const vo: VerifyOptions = {
     checkpoints: ev.checkpoints,
@@ -120,6 +125,10 @@ export async function verifySpool(stateDir: string, opts: { key?: KeySpec; from?
   };
   if (opts.from !== undefined && opts.from > 0) vo.start = { from: opts.from };
   else if (ev.anchor) vo.start = { anchor: ev.anchor };
+  if (opts.runs !== false && (vo.start === undefined || 'anchor' in vo.start)) {
+    const fast = await verifySpoolRuns(stateDir, vo, opts.runs);
+    if (fast) return { ...fast.result, source: 'spool', keyOrigin: ev.key?.origin ?? null, ...(fast.incompleteTail ? { incompleteTail: fast.incompleteTail } : {}) };
+  }
   const v = new ChainVerifier(vo);
   let incompleteTail: { where: string; bytes: number } | undefined;
   for await (const l of spoolLines(stateDir)) {

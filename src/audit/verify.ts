@@ -11,6 +11,7 @@ import { checkCheckpoint, type Checkpoint } from './checkpoint.js';
 import { ZERO_HASH } from './hash.js';
 import { MerkleFrontier } from './merkle.js';
 import { parseRecordLine, quickVerifyLine } from './record.js';
+import type { IntactRun } from './intact-runs.js';
 import type { AuditRecord } from './types.js';
 
 export type BreakKind =
@@ -171,6 +172,61 @@ export class ChainVerifier {
     const r = parsed.record;
     if (parsed.computedHash !== r.hash) this.report({ seq: r.seq, kind: 'hash_mismatch', expected: r.hash, computed: parsed.computedHash!, ...w });
     this.accepted(r, item, w);
+  }
+
+  /**
+   * Where the fast path may stop: the seq of the last checkpoint, when every checkpoint was
+   * signature-checked and accepted and the chain id is known; -1 when nothing vouches for runs
+   * (no key, no checkpoints, a bad checkpoint, or a --from start). See intact-runs.ts.
+   */
+  trustedThrough(): number {
+    if (!this.o.publicKey || !this.o.keyId || this.chainId === null || this.mismatches.length > 0 || this.dropped > 0) return -1;
+    if (this.o.start && 'from' in this.o.start) return -1;
+    let max = -1;
+    for (const seq of this.cpBySeq.keys()) if (seq > max) max = seq;
+    return max;
+  }
+
+  /** Seqs of the accepted checkpoints, ascending. */
+  checkpointSeqs(): number[] {
+    return [...this.cpBySeq.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Take a run of records the fast path found intact on their own (intact-runs.ts) as if each had
+   * been pushed. True only when the run continues the chain exactly, every checkpoint inside it
+   * names its record's hash and every root matches; on false nothing is reported and the verifier
+   * must be discarded (its state is partly advanced): the caller verifies line by line instead.
+   */
+  pushRun(run: IntactRun): boolean {
+    if (this.pendingGap || this.lastHash === null || run.firstPrev !== this.lastHash || run.firstSeq !== this.expected) return false;
+    if (!this.started && !this.o.start && !run.genesis) return false;
+    const hashAt = new Map(run.hashesAt);
+    let matched = 0;
+    for (const [seq, cp] of this.cpBySeq) {
+      if (seq < run.firstSeq || seq > run.lastSeq) continue;
+      if (hashAt.get(seq) !== cp.checkpoint.hash) return false;
+      matched++;
+    }
+    if (this.frontier) {
+      if (!run.pieces || this.frontier.size !== run.firstSeq) return false;
+      for (const [count, root] of run.pieces) {
+        this.frontier.pushSubtree(root, count);
+        const cp = this.cpBySeq.get(this.frontier.size - 1);
+        if (cp && cp.checkpoint.tree_size === this.frontier.size && this.frontier.root() !== cp.checkpoint.root) return false;
+      }
+      if (this.frontier.size !== run.lastSeq + 1) return false;
+    }
+    if (!this.started) {
+      this.started = true;
+      this.firstSeq = run.firstSeq;
+    }
+    this.cpMatched += matched;
+    this.records += run.lastSeq - run.firstSeq + 1;
+    this.expected = run.lastSeq + 1;
+    this.lastHash = run.lastHash;
+    this.lastSeq = run.lastSeq;
+    return true;
   }
 
   /** Content checks done (or reported): columns, then order and links. */
