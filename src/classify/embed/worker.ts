@@ -21,6 +21,9 @@ async function start(spec: ModelSpec): Promise<{ session: ort.InferenceSession; 
     intraOpNumThreads: init.threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // Memory patterns are planned per input shape, and ours changes with every document (rows
+    // × seq); measured on the shipped model at 64 KiB, session.run takes ~25% less CPU without.
+    enableMemPattern: false,
   });
   return { session, tok };
 }
