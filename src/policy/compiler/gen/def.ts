@@ -25,6 +25,12 @@ export interface DefShape {
   msg: string;
 }
 
+/** `rule_<name>_<line>`: which definition a generated function is, in profiles and stack traces. */
+function nameOf(rule: Rule): string {
+  const h = rule.head.ref[0];
+  return `rule_${h && h.t === 'var' ? h.name : 'anon'}_${rule.loc.line}`;
+}
+
 class DefGen extends BodyGen {
   value(d: DefShape): GenDef {
     const em = this.em;
@@ -58,7 +64,7 @@ class DefGen extends BodyGen {
       em.line('if (out !== undefined) return out;');
     });
     em.line('return undefined;');
-    return em.build<GenDef>('c, args', d.nslots);
+    return em.build<GenDef>('c, args', d.nslots, nameOf(rule));
   }
 
   members(d: DefShape): GenSetDef {
@@ -68,7 +74,7 @@ class DefGen extends BodyGen {
     em.open(`${label}:`);
     em.within(`break ${label};`, `break ${label};`, () => this.genBody(d.rule.body, B, () => this.genGetter(d.member!, B, (m) => em.line(`out.add(${m});`))));
     em.close();
-    return em.build<GenSetDef>('c, out', d.nslots);
+    return em.build<GenSetDef>('c, out', d.nslots, nameOf(d.rule));
   }
 }
 

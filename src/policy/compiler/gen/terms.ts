@@ -15,6 +15,11 @@ import { type Emitter, loopOver } from './emitter.js';
 
 export type K = (x: string) => void;
 
+/** A constant equal only to itself (no number/bigint or composite equality to honour). */
+function identityLiteral(t: Term): boolean {
+  return t.t === 'scalar' && (typeof t.v === 'string' || typeof t.v === 'boolean' || t.v === null);
+}
+
 /** `sprintf(<constant format>, [<one term per verb>])` with only %s/%v verbs: the format's parts, else null. */
 function stringFormat(t: Term & { t: 'call' }): { format: string; pieces: string[]; last: string } | null {
   const [f, a] = t.args;
@@ -372,6 +377,11 @@ export abstract class TermGen extends BodyCompiler {
     this.genAll(t.args, B, (xs) => {
       const args = `[${xs.join(', ')}]`;
       if (r.user) return this.bind(`(c.mocks === null ? ${em.ref(r.user)}.call(${args}, c, ${loc}) : ${inv}(${args}, c, ${loc}))`, k);
+      const op = r.builtin!.name === 'equal' ? '===' : r.builtin!.name === 'neq' ? '!==' : null;
+      if (op && (identityLiteral(t.args[0]!) || identityLiteral(t.args[1]!))) {
+        // Against a string, boolean or null constant, OPA's equality is JavaScript's identity.
+        return this.bind(`(c.mocks === null ? ${xs[0]} ${op} ${xs[1]} : ${inv}(${args}, c, ${loc}))`, k);
+      }
       if (r.builtin!.fn2 && xs.length === 2) return this.bind(`(c.mocks === null ? ${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]}) : ${inv}(${args}, c, ${loc}))`, k);
       const v = em.temp();
       em.line(`let ${v};`);
