@@ -6,6 +6,9 @@
         "native/scanner/addon.cc",
         "native/scanner/scan_worker.cc",
         "native/scanner/scanner.cc",
+        "native/scanner/pattern_facts.cc",
+        "native/scanner/prefilter.cc",
+        "native/scanner/triggered_scan.cc",
         "native/scanner/validators.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -21,6 +21,8 @@ ScanOptions ReadScanOptions(const Napi::CallbackInfo& info, size_t i) {
   if (info.Length() <= i || !info[i].IsObject()) return o;
   Napi::Object obj = info[i].As<Napi::Object>();
   o.binary = obj.Get("binary").ToBoolean().Value();
+  Napi::Value pf = obj.Get("prefilter");
+  if (pf.IsBoolean()) o.prefilter = pf.As<Napi::Boolean>().Value();
   Napi::Value cap = obj.Get("candidateCap");
   if (cap.IsNumber() && cap.As<Napi::Number>().DoubleValue() > 0)
     o.candidate_cap = static_cast<uint32_t>(std::min(cap.As<Napi::Number>().DoubleValue(), 4294967295.0));
@@ -159,7 +161,8 @@ Napi::Value LocateSync(const Napi::CallbackInfo& info) {
     return env.Null();
   }
   std::vector<Match> matches;
-  ScanStatus st = StreamScanner::Locate(rs->rules, buf.Data(), buf.Length(), ReadScanOptions(info, 2).binary, &matches);
+  ScanOptions lo = ReadScanOptions(info, 2);
+  ScanStatus st = StreamScanner::Locate(rs->rules, buf.Data(), buf.Length(), lo.binary, &matches, lo.prefilter);
   if (st != ScanStatus::kOk) {
     CodedError(env, ScanStatusCode(st), std::string("locate failed: ") + ScanStatusCode(st)).ThrowAsJavaScriptException();
     return env.Null();
@@ -188,6 +191,7 @@ Napi::Value CreateStream(const Napi::CallbackInfo& info) {
   Napi::Object opts = Napi::Object::New(env);
   opts.Set("binary", Napi::Boolean::New(env, o.binary));
   opts.Set("candidateCap", Napi::Number::New(env, o.candidate_cap));
+  opts.Set("prefilter", Napi::Boolean::New(env, o.prefilter));
   return JsScanStream::constructor->New({info[0], opts});
 }
 

@@ -18,7 +18,7 @@ constexpr size_t kSyncMaxBytes = 8u << 20;
 // An Error with a stable `code` property (plus optional extra string fields).
 Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message);
 
-// Reads `{binary?: boolean, candidateCap?: number}` from info[i] (absent = defaults).
+// Reads `{binary?: boolean, candidateCap?: number, prefilter?: boolean}` from info[i] (absent = defaults).
 ScanOptions ReadScanOptions(const Napi::CallbackInfo& info, size_t i);
 
 Napi::Array HitsToJs(Napi::Env env, const RuleSet& rules, const std::vector<RuleHits>& hits);

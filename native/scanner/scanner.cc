@@ -1,6 +1,8 @@
 // Two-phase scanning (see scanner.h): the Set says which rules can match in a window; only
-// those rules are then located (Process) and validators confirm each candidate. Windows
-// overlap by kMaxMatch + kContext bytes so a match crossing a chunk boundary is found once.
+// those rules are then located (Process) and validators confirm each candidate. When rules are
+// located one by one (a candidate cap, or Locate), rules whose patterns have usable factors skip
+// the Set and are searched only around those factors (triggered_scan.cc). Windows overlap by
+// kMaxMatch + kContext bytes so a match crossing a chunk boundary is found once.
 #include "scanner.h"
 
 #include <algorithm>
@@ -113,6 +115,18 @@ std::shared_ptr<const RuleSet> RuleSet::Compile(const std::vector<RuleSpec>& spe
     r.ngroups = std::max(s.group, 0) + 1;
     rs->rules_.push_back(std::move(r));
   }
+  // Rules whose pattern analysis found usable factors are searched only around them; a factor
+  // commoner than about one position in 32 would cost more to chase than a DFA pass.
+  constexpr double kMinTriggerRarity = 5;
+  std::vector<const std::vector<Factor>*> factors(rs->rules_.size(), nullptr);
+  for (size_t i = 0; i < rs->rules_.size(); ++i) {
+    Rule& r = rs->rules_[i];
+    r.facts = AnalysePattern(r.spec.pattern);
+    r.triggered = r.facts.understood && r.facts.min_len > 0 && r.facts.rarity >= kMinTriggerRarity;
+    if (r.triggered) factors[i] = &r.facts.factors;
+    else rs->untriggered_.push_back(i);
+  }
+  rs->prefilter_.Build(factors);
   std::string any;
   for (size_t i = 0; i < specs.size(); ++i) any += (i ? "|(?:" : "(?:") + specs[i].pattern + ")";
   if (!specs.empty()) {
@@ -205,9 +219,10 @@ ScanStatus StreamScanner::ScanBuffer(std::shared_ptr<const RuleSet> rules, const
 }
 
 ScanStatus StreamScanner::Locate(std::shared_ptr<const RuleSet> rules, const char* data, size_t n, bool binary,
-                                 std::vector<Match>* out) {
+                                 std::vector<Match>* out, bool prefilter) {
   ScanOptions opts;
   opts.binary = binary;
+  opts.prefilter = prefilter;
   StreamScanner s(std::move(rules), opts);
   if (!s.rules_) return ScanStatus::kNotCompiled;
   out->clear();
@@ -226,6 +241,16 @@ ScanStatus StreamScanner::Locate(std::shared_ptr<const RuleSet> rules, const cha
 ScanStatus StreamScanner::Process(const char* p, size_t n, uint64_t abs, bool final) {
   window_abs_ = abs;
   uint64_t accept_to = final ? abs + n : abs + n - kMaxMatch;
+  std::vector<size_t> newlines;
+  bool newlines_built = false;
+  const uint32_t cap = opts_.candidate_cap;
+  // Per-rule passes (a candidate cap, or Locate): triggered rules need no Set pass at all.
+  if ((cap > 0 || sink_) && opts_.prefilter && !rules_->prefilter_.empty()) {
+    ScanTriggered(p, n, abs, accept_to, cap, &newlines, &newlines_built);
+    for (size_t i : rules_->untriggered_) ScanRule(i, p, n, abs, accept_to, 0, cap, &newlines, &newlines_built);
+    committed_ = accept_to;
+    return ScanStatus::kOk;
+  }
   std::vector<int> fired;
   RE2::Set::ErrorInfo ei;
   ei.kind = RE2::Set::kNoError;
@@ -239,9 +264,6 @@ ScanStatus StreamScanner::Process(const char* p, size_t n, uint64_t abs, bool fi
     }
   }
   std::sort(fired.begin(), fired.end());
-  std::vector<size_t> newlines;
-  bool newlines_built = false;
-  const uint32_t cap = opts_.candidate_cap;
   // Measured (bench/scanner.ts, docs/CLASSIFICATION.md): counting everything, one alternation
   // pass beats a pass per fired rule by ~1.4x on dense data; with a candidate cap, per-rule
   // passes win by ~2x (dense rules stop early, and each small DFA restarts cheaper).

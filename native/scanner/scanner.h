@@ -1,6 +1,8 @@
 // The rule scanner: one RE2::Set pre-filter over all rules, then a position search for only
 // the rules that fired (one pass of an alternation of all rules, with per-rule passes for what
-// it shadows), then validators. No N-API here (addon.cc and scan_worker.cc bind it).
+// it shadows), then validators. With per-rule passes (a candidate cap, or Locate) a literal
+// prefilter replaces the Set for rules whose patterns allow it (pattern_facts.h, prefilter.h).
+// No N-API here (addon.cc and scan_worker.cc bind it).
 //
 // Life cycle, as for RE2::Set: RuleSet::Compile once (it reports the first bad rule by index);
 // the compiled set is immutable and shared read-only by any number of scanners and threads.
@@ -17,6 +19,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "pattern_facts.h"
+#include "prefilter.h"
 #include "validators.h"
 
 namespace lacuna {
@@ -59,6 +63,8 @@ class RuleSet {
     ValidatorKind validator;
     std::unique_ptr<RE2> re;
     int ngroups;
+    PatternFacts facts;
+    bool triggered = false;  // searched only around its factors (prefilter_); else over all text
   };
   RuleSet() = default;
   std::unique_ptr<RE2::Set> set_;
@@ -66,6 +72,8 @@ class RuleSet {
   // fired rule (phase 2) instead of one pass per fired rule.
   std::unique_ptr<RE2> any_;
   std::vector<Rule> rules_;
+  Prefilter prefilter_;
+  std::vector<size_t> untriggered_;
 };
 
 enum class ScanStatus { kOk, kOutOfMemory, kNotCompiled, kInconsistent, kBusy };
@@ -78,6 +86,9 @@ struct ScanOptions {
   // count is then a lower bound and `saturated` is set). Classification needs a few validated
   // values per rule, not all ten thousand IPs of a log: this bounds the per-candidate cost.
   uint32_t candidate_cap = 0;
+  // Locate rules only around their factors (prefilter.h). Results are the same either way; off
+  // runs every rule over the whole window, the reference the tests compare with.
+  bool prefilter = true;
 };
 const char* ScanStatusCode(ScanStatus s);
 
@@ -123,7 +134,7 @@ class StreamScanner {
   // sorted by (begin, rule). Each fired rule gets its own pass with no candidate cap, so
   // matches of different rules may overlap (an email inside a URL with credentials).
   static ScanStatus Locate(std::shared_ptr<const RuleSet> rules, const char* data, size_t n, bool binary,
-                           std::vector<Match>* out);
+                           std::vector<Match>* out, bool prefilter = true);
 
   const std::vector<RuleHits>& hits() const { return hits_; }
   uint64_t bytes_scanned() const { return bytes_scanned_; }
@@ -135,6 +146,10 @@ class StreamScanner {
   // Returns the number of candidates considered (stops at `budget` when > 0).
   uint32_t ScanRule(size_t idx, const char* p, size_t n, uint64_t abs, uint64_t accept_to, size_t from, uint32_t budget,
                     std::vector<size_t>* newlines, bool* newlines_built);
+  // Phase 2 for the triggered rules: one prefilter pass, then each rule searched only where its
+  // factors occur (same matches, in the same order, as ScanRule over the whole window).
+  void ScanTriggered(const char* p, size_t n, uint64_t abs, uint64_t accept_to, uint32_t cap,
+                     std::vector<size_t>* newlines, bool* newlines_built);
   void Consider(size_t idx, const char* p, size_t n, size_t mb, size_t me, const re2::StringPiece* groups,
                 std::vector<size_t>* newlines, bool* newlines_built);
   ScanStatus Flush(bool final);

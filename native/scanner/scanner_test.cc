@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "pattern_facts.h"
+#include "prefilter.h"
 #include "scanner.h"
 #include "validators.h"
 
@@ -116,6 +118,73 @@ int main() {
     Candidate in_row{csv.data(), csv.size(), 4, 15, 4, 15}, decimal{dec.data(), dec.size(), 0, 11, 0, 11};
     CHECK(Validate(ValidatorKind::kSsn, in_row, ValidatorParams{}) && !Validate(ValidatorKind::kSsn, decimal, ValidatorParams{}),
           "an SSN between CSV commas is valid, one continued by a decimal part is not");
+  }
+  {
+    // Pattern analysis: factors every match contains, with bounded context where there is one.
+    PatternFacts ssn = AnalysePattern("\\b[0-9]{3}-[0-9]{2}-[0-9]{4}\\b");
+    CHECK(ssn.understood && ssn.min_len == 11 && ssn.max_len == 11 && ssn.factors.size() == 1 &&
+              ssn.factors[0].cls.size() == 11 && ssn.factors[0].before == 0 && ssn.factors[0].after == 0,
+          "a fixed-shape pattern is its own factor");
+    PatternFacts kw = AnalysePattern("(?i)\\bconfidential\\b");
+    CHECK(kw.factors.size() == 1 && kw.factors[0].cls[0].test('c') && kw.factors[0].cls[0].test('C') && !kw.factors[0].cls[0].test('d'),
+          "case-insensitive literals become two-byte classes");
+    PatternFacts email = AnalysePattern("[a-z]+@[a-z]+\\.com");
+    CHECK(email.max_len == kUnboundedLen && email.factors.size() == 1 && email.factors[0].before == kUnboundedLen &&
+              email.factors[0].before_bytes.test('q') && !email.factors[0].before_bytes.test(' '),
+          "an unbounded prefix is bounded by the bytes it can contain");
+    PatternFacts alt = AnalysePattern("(?:AKIA|ASIA)[A-Z0-9]{16}|ghp_[a-z]{4}");
+    CHECK(alt.factors.size() >= 2, "each alternative contributes its factor");
+    PatternFacts none = AnalysePattern("a*b?");
+    CHECK(none.understood && none.min_len == 0 && none.factors.empty(), "a pattern that may match nothing has no factor");
+    CHECK(!AnalysePattern("\\pL+").understood && !AnalysePattern("[[:alpha:]]x").understood && !AnalysePattern("\\Qa.b\\E").understood,
+          "syntax outside the analysed subset is reported as not understood");
+    PatternFacts neg = AnalysePattern("(?i)[^a]x");
+    CHECK(neg.understood && !neg.bytes.test('a') && !neg.bytes.test('A') && neg.bytes.test('b'), "a negated class under (?i) excludes both cases");
+  }
+  {
+    // The prefiltered scan equals the scan of every rule over every byte, on each scan level
+    // (portable, AVX2, AVX-512 VBMI where the machine has them), for counts, lines and matches.
+    auto set = RuleSet::Compile({{"email", "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", "", 0, 0, {}, {}},
+                                 {"ssn", "\\b[0-9]{3}-[0-9]{2}-[0-9]{4}\\b", "", 0, 0, {}, {}},
+                                 {"kw", "(?i)\\b(?:internal|confidential) (?:use|data)\\b", "", 0, 0, {}, {}},
+                                 {"key", "\\b(AKIA[A-Z0-9]{16})\\b", "", 1, 0, {}, {}},
+                                 {"tail", "value[ \\t]*=[ \\t]*([^\\s]+)", "", 1, 0, {}, {}}},
+                                &err);
+    const char* pieces[] = {"maria@example.org ", "536-22-8745 ", "Internal Use ", "AKIAABCDEFGHIJKLMNOP ",
+                            "value = s3cr3t\n", "x@y.z ", "123-45-678 ", "a.b@c.de", "valuevalue=", "@@@@"};
+    uint32_t seed = 99;
+    auto next = [&]() { return seed = seed * 1664525u + 1013904223u; };
+    bool same = true;
+    for (int level = 0; level <= 2 && same; ++level) {
+      PrefilterForceLevel(level);
+      for (int round = 0; round < 40 && same; ++round) {
+        std::string t;
+        size_t len = 1 + next() % 200000;
+        while (t.size() < len) {
+          uint32_t x = next() % 100;
+          if (x < 15) t += pieces[next() % 10];
+          else t.push_back(" aeiou0123456789-.@=\nAKIvlu"[next() % 28]);
+        }
+        for (uint32_t cap : {0u, 2u, 64u}) {
+          ScanOptions on, off;
+          on.candidate_cap = off.candidate_cap = cap;
+          off.prefilter = false;
+          std::vector<RuleHits> a, b;
+          StreamScanner::ScanBuffer(set, t.data(), t.size(), on, &a);
+          StreamScanner::ScanBuffer(set, t.data(), t.size(), off, &b);
+          for (size_t i = 0; i < a.size(); ++i)
+            same = same && a[i].count == b[i].count && a[i].rejected == b[i].rejected && a[i].lines == b[i].lines &&
+                   a[i].distinct == b[i].distinct && a[i].saturated == b[i].saturated;
+        }
+        std::vector<Match> ma, mb;
+        StreamScanner::Locate(set, t.data(), t.size(), false, &ma, true);
+        StreamScanner::Locate(set, t.data(), t.size(), false, &mb, false);
+        same = same && ma.size() == mb.size();
+        for (size_t i = 0; same && i < ma.size(); ++i) same = ma[i].rule == mb[i].rule && ma[i].begin == mb[i].begin && ma[i].end == mb[i].end;
+      }
+    }
+    PrefilterForceLevel(0);
+    CHECK(same, "prefiltered scans and locates equal full scans on every scan level");
   }
   std::printf("1..%d\n", count);
   return failures ? 1 : 0;

@@ -66,13 +66,19 @@ export interface ScanOptions {
   binary?: boolean;
   /** Stop locating a rule in a 1 MiB window after this many candidates (0 = exact counts). */
   candidateCap?: number;
+  /**
+   * Search each rule only around the literal factors its pattern requires (default true). The
+   * results are the same either way; false runs every rule over all bytes, the reference the
+   * tests compare with.
+   */
+  prefilter?: boolean;
 }
 
 interface Addon {
   compileRules(specs: NativeRuleSpec[]): RuleSet;
   scanSync(set: RuleSet, buf: Buffer, opts?: ScanOptions): RawFinding[];
   scan(set: RuleSet, buf: Buffer, opts?: ScanOptions): Promise<RawFinding[]>;
-  locateSync(set: RuleSet, buf: Buffer, opts?: { binary?: boolean }): LocatedMatch[];
+  locateSync(set: RuleSet, buf: Buffer, opts?: { binary?: boolean; prefilter?: boolean }): LocatedMatch[];
   createStream(set: RuleSet, opts?: ScanOptions): ScanStream;
   syncMaxBytes: number;
 }
@@ -142,7 +148,7 @@ export async function scan(set: RuleSet, buf: Buffer, opts?: ScanOptions): Promi
  * value a rule's validator looks at (its capture group, or the whole match): the address of an
  * email, the password after `password=`, the first base64 line of a PEM body.
  */
-export function locate(set: RuleSet, buf: Buffer, opts?: { binary?: boolean }): LocatedMatch[] {
+export function locate(set: RuleSet, buf: Buffer, opts?: { binary?: boolean; prefilter?: boolean }): LocatedMatch[] {
   try {
     return load().locateSync(set, buf, opts);
   } catch (err) {

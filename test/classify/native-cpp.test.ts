@@ -12,7 +12,7 @@ t.test('the C++ scanner tests pass', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lacuna-cctest-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const bin = join(dir, 'scanner_test');
-  const src = ['scanner_test.cc', 'scanner.cc', 'validators.cc'].map((f) => join(root, 'native', 'scanner', f));
+  const src = ['scanner_test.cc', 'scanner.cc', 'validators.cc', 'pattern_facts.cc', 'prefilter.cc', 'triggered_scan.cc'].map((f) => join(root, 'native', 'scanner', f));
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 're2'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
   execFileSync('g++', ['-std=c++17', '-O1', '-I', join(root, 'native', 'scanner'), ...src, '-o', bin, ...flags], { stdio: 'pipe' });
   const run = spawnSync(bin, { encoding: 'utf8' });

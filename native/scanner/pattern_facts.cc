@@ -1,0 +1,670 @@
+// A small parser for the RE2 syntax subset rules use, computing per node: length bounds, the
+// bytes a match may contain, the exact set of strings when it is small, and the best necessary
+// factor set. Exact sets and factors are strings of byte classes (a case-insensitive letter is
+// one class of two bytes). Anything unusual (\p, \Q, [[:alpha:]], octal, backreference-looking
+// escapes) makes the whole pattern "not understood": its rule then scans all text, which is
+// always correct.
+#include "pattern_facts.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lacuna {
+namespace {
+
+constexpr size_t kMaxSet = 16;       // strings in an exact or factor set
+constexpr size_t kMaxExactLen = 64;  // positions of a string in an exact set
+constexpr size_t kMaxFactorLen = 16; // positions of a factor (longer ones are cut to a prefix)
+
+using Set = std::vector<Factor>;
+
+struct Info {
+  uint32_t min = 0, max = 0;
+  ByteClass bytes;
+  bool exact = false;
+  Set ex;   // when exact: every string the node can match (no context)
+  Set req;  // every match contains one of these (empty: nothing known)
+};
+
+uint32_t SatAdd(uint32_t a, uint32_t b) { return (a == kUnboundedLen || b == kUnboundedLen || a + b < a) ? kUnboundedLen : a + b; }
+uint32_t SatMul(uint32_t a, uint32_t k) {
+  if (k == 0 || a == 0) return 0;
+  if (a == kUnboundedLen || k == kUnboundedLen) return kUnboundedLen;
+  uint64_t r = static_cast<uint64_t>(a) * k;
+  return r >= kUnboundedLen ? kUnboundedLen : static_cast<uint32_t>(r);
+}
+
+// Estimated frequency of each byte in mixed text (prose, code, logs); only the ordering matters.
+const double* ByteFreq() {
+  static double f[256];
+  static bool init = false;
+  if (init) return f;
+  for (int b = 0; b < 256; ++b) f[b] = b >= 0x80 ? 0.0005 : (b < 0x20 ? 0.0001 : 0.001);
+  const char* lower = "etaoinsrhldcumfpgwybvkxjqz";
+  const double lf[] = {.07, .05, .05, .05, .045, .045, .04, .04, .03, .025, .025, .02, .02,
+                       .015, .012, .012, .01, .01, .01, .008, .006, .004, .001, .001, .001, .001};
+  for (int i = 0; i < 26; ++i) {
+    f[static_cast<unsigned char>(lower[i])] = lf[i];
+    f[static_cast<unsigned char>(lower[i] - 32)] = lf[i] / 4;
+  }
+  for (int d = '0'; d <= '9'; ++d) f[d] = 0.02;
+  f[' '] = 0.12;
+  f['\n'] = 0.02;
+  f['\t'] = 0.005;
+  for (char c : std::string(".,")) f[static_cast<unsigned char>(c)] = 0.01;
+  for (char c : std::string("\"':=-_/()")) f[static_cast<unsigned char>(c)] = 0.004;
+  for (char c : std::string("@+#")) f[static_cast<unsigned char>(c)] = 0.0005;
+  init = true;
+  return f;
+}
+
+// Text is not random: digits and letters come in runs, so a position with the same wide class
+// as the one before it (a digit after a digit) adds only half its rarity.
+double StringRarity(const ClassString& s) {
+  double r = 0;
+  for (size_t i = 0; i < s.size(); ++i)
+    r += ClassRarity(s[i]) * (i > 0 && s[i] == s[i - 1] && s[i].count() > 2 ? 0.5 : 1);
+  return r;
+}
+
+double SetRarity(const Set& s) {
+  if (s.empty()) return 0;
+  double r = 1e9;
+  for (const auto& x : s) r = std::min(r, x.cls.empty() ? 0.0 : StringRarity(x.cls));
+  return r;
+}
+
+ByteClass Union(const ClassString& s, size_t from, size_t to) {
+  ByteClass u;
+  for (size_t i = from; i < to && i < s.size(); ++i) u |= s[i];
+  return u;
+}
+
+// Puts a factor inside a larger match: `before` more bytes may precede it, `after` follow it.
+void Widen(Factor* f, uint32_t before, const ByteClass& before_bytes, uint32_t after, const ByteClass& after_bytes) {
+  f->before = SatAdd(f->before, before);
+  f->before_bytes |= before_bytes;
+  f->after = SatAdd(f->after, after);
+  f->after_bytes |= after_bytes;
+}
+
+Set Widened(Set s, uint32_t before, const ByteClass& before_bytes, uint32_t after, const ByteClass& after_bytes) {
+  for (auto& f : s) Widen(&f, before, before_bytes, after, after_bytes);
+  return s;
+}
+
+// Offset at which every text matching `a` contains a match of `b` (b a class-wise substring of
+// a), or -1. Then `a` adds nothing to a factor set that holds `b`.
+long Implies(const ClassString& a, const ClassString& b) {
+  if (b.size() > a.size()) return -1;
+  for (size_t o = 0; o + b.size() <= a.size(); ++o) {
+    bool all = true;
+    for (size_t j = 0; j < b.size() && all; ++j) all = (a[o + j] & ~b[j]).none();
+    if (all) return static_cast<long>(o);
+  }
+  return -1;
+}
+
+// `keep` stands in for `gone`, found inside it at `off`: its context grows by what surrounds it.
+void Absorb(Factor* keep, const Factor& gone, size_t off) {
+  size_t tail = gone.cls.size() - off - keep->cls.size();
+  keep->before = std::max(keep->before, SatAdd(gone.before, static_cast<uint32_t>(off)));
+  keep->before_bytes |= gone.before_bytes | Union(gone.cls, 0, off);
+  keep->after = std::max(keep->after, SatAdd(gone.after, static_cast<uint32_t>(tail)));
+  keep->after_bytes |= gone.after_bytes | Union(gone.cls, off + keep->cls.size(), gone.cls.size());
+}
+
+void Dedupe(Set* s) {
+  std::vector<bool> gone(s->size(), false);
+  for (size_t i = 0; i < s->size(); ++i) {
+    for (size_t j = 0; j < s->size(); ++j) {
+      if (i == j || gone[j]) continue;
+      long off = Implies((*s)[i].cls, (*s)[j].cls);
+      if (off < 0) continue;
+      // Equal strings imply each other: the first one stays.
+      if (Implies((*s)[j].cls, (*s)[i].cls) >= 0 && j > i) continue;
+      Absorb(&(*s)[j], (*s)[i], static_cast<size_t>(off));
+      gone[i] = true;
+      break;
+    }
+  }
+  Set out;
+  for (size_t i = 0; i < s->size(); ++i)
+    if (!gone[i]) out.push_back(std::move((*s)[i]));
+  *s = std::move(out);
+}
+
+// Cuts a factor to its first `len` positions; the rest joins what follows it.
+void Truncate(Factor* f, size_t len) {
+  if (f->cls.size() <= len) return;
+  f->after = SatAdd(f->after, static_cast<uint32_t>(f->cls.size() - len));
+  f->after_bytes |= Union(f->cls, len, f->cls.size());
+  f->cls.resize(len);
+}
+
+// A factor set small enough to search for: strings cut to a prefix of kMaxFactorLen, then to
+// the shortest length, then merged position-wise into one string. Each step keeps it necessary.
+Set ShrinkFactors(Set s) {
+  for (auto& x : s) Truncate(&x, kMaxFactorLen);
+  Dedupe(&s);
+  if (s.size() > kMaxSet) {
+    size_t shortest = kMaxFactorLen;
+    for (const auto& x : s) shortest = std::min(shortest, x.cls.size());
+    for (auto& x : s) Truncate(&x, shortest);
+    Dedupe(&s);
+  }
+  if (s.size() > kMaxSet) {
+    Factor merged = s[0];
+    for (const auto& x : s) {
+      for (size_t j = 0; j < merged.cls.size(); ++j) merged.cls[j] |= x.cls[j];
+      merged.before = std::max(merged.before, x.before);
+      merged.after = std::max(merged.after, x.after);
+      merged.before_bytes |= x.before_bytes;
+      merged.after_bytes |= x.after_bytes;
+    }
+    s = {merged};
+  }
+  for (const auto& x : s)
+    if (x.cls.empty()) return {};
+  return s;
+}
+
+Set Better(const Set& a, const Set& b) { return SetRarity(b) > SetRarity(a) ? b : a; }
+
+Set AsFactors(const Info& x) {
+  if (!x.exact) return x.req;
+  return Better(x.req, ShrinkFactors(x.ex));
+}
+
+// Concatenation of two exact sets, or false when it would be too large.
+bool Product(const Set& a, const Set& b, Set* out) {
+  if (a.size() * b.size() > kMaxSet) return false;
+  Set r;
+  for (const auto& x : a)
+    for (const auto& y : b) {
+      if (x.cls.size() + y.cls.size() > kMaxExactLen) return false;
+      Factor z;
+      z.cls = x.cls;
+      z.cls.insert(z.cls.end(), y.cls.begin(), y.cls.end());
+      r.push_back(std::move(z));
+    }
+  *out = std::move(r);
+  return true;
+}
+
+Info Empty() {
+  Info i;
+  i.exact = true;
+  i.ex = {Factor()};
+  return i;
+}
+
+Info OneClass(const ByteClass& c) {
+  Info i;
+  i.min = i.max = 1;
+  i.bytes = c;
+  i.exact = true;
+  Factor f;
+  f.cls = {c};
+  i.ex = {f};
+  i.req = i.ex;
+  return i;
+}
+
+Info Concat(const std::vector<Info>& parts) {
+  size_t k = parts.size();
+  // Length and bytes of everything before part i (pre) and after it (post).
+  std::vector<uint32_t> pre_len(k + 1, 0), post_len(k + 1, 0);
+  std::vector<ByteClass> pre_bytes(k + 1), post_bytes(k + 1);
+  for (size_t i = 0; i < k; ++i) {
+    pre_len[i + 1] = SatAdd(pre_len[i], parts[i].max);
+    pre_bytes[i + 1] = pre_bytes[i] | parts[i].bytes;
+  }
+  for (size_t i = k; i-- > 0;) {
+    post_len[i] = SatAdd(post_len[i + 1], parts[i].max);
+    post_bytes[i] = post_bytes[i + 1] | parts[i].bytes;
+  }
+  Info out = Empty();
+  Set run = {Factor()};
+  size_t run_from = 0;
+  auto commit_run = [&](size_t run_to) {
+    out.req = Better(out.req, ShrinkFactors(Widened(run, pre_len[run_from], pre_bytes[run_from], post_len[run_to], post_bytes[run_to])));
+  };
+  for (size_t i = 0; i < k; ++i) {
+    const Info& p = parts[i];
+    out.min = SatAdd(out.min, p.min);
+    out.max = SatAdd(out.max, p.max);
+    out.bytes |= p.bytes;
+    out.req = Better(out.req, Widened(AsFactors(p), pre_len[i], pre_bytes[i], post_len[i + 1], post_bytes[i + 1]));
+    Set next;
+    if (p.exact && Product(run, p.ex, &next)) {
+      run = std::move(next);
+      continue;
+    }
+    out.exact = false;
+    commit_run(i);
+    run = p.exact ? p.ex : Set{Factor()};
+    run_from = p.exact ? i : i + 1;
+  }
+  commit_run(k);
+  if (out.exact) out.ex = run;
+  else out.ex.clear();
+  return out;
+}
+
+Info Alternate(const std::vector<Info>& alts) {
+  Info out;
+  out.min = kUnboundedLen;
+  out.exact = true;
+  bool all_req = true;
+  Set req;
+  size_t total = 0;
+  for (const Info& a : alts) {
+    out.min = std::min(out.min, a.min);
+    out.max = std::max(out.max, a.max);
+    out.bytes |= a.bytes;
+    if (a.exact && out.exact) out.ex.insert(out.ex.end(), a.ex.begin(), a.ex.end()), total += a.ex.size();
+    else out.exact = false;
+    Set f = AsFactors(a);
+    if (f.empty()) all_req = false;
+    req.insert(req.end(), f.begin(), f.end());
+  }
+  if (out.exact) {
+    // Dedupe drops strings implied by others, right for factors but not for an exact set:
+    // exactness stays only when nothing was dropped.
+    Dedupe(&out.ex);
+    if (out.ex.size() != total || out.ex.size() > kMaxSet) {
+      out.exact = false;
+      out.ex.clear();
+    }
+  }
+  if (all_req) out.req = ShrinkFactors(req);
+  if (out.exact) out.req = Better(out.req, ShrinkFactors(out.ex));
+  return out;
+}
+
+Info Repeat(const Info& x, uint32_t lo, uint32_t hi) {
+  Info out;
+  out.min = SatMul(x.min, lo);
+  out.max = hi == kUnboundedLen ? (x.max == 0 ? 0 : kUnboundedLen) : SatMul(x.max, hi);
+  if (hi > 0) out.bytes = x.bytes;
+  // What may follow the first k copies: up to hi - k more.
+  auto rest = [&](uint32_t k) {
+    if (x.max == 0) return 0u;
+    return hi == kUnboundedLen ? kUnboundedLen : SatMul(x.max, hi - k);
+  };
+  auto rest_bytes = [&](uint32_t k) { return hi > k ? x.bytes : ByteClass(); };
+  // Powers of the exact set: x^k for k <= lo while they fit (x^lo is necessary when lo >= 1).
+  Set power = {Factor()};
+  Set best_power;
+  uint32_t best_k = 0;
+  std::vector<Set> powers = {power};
+  bool fits = x.exact;
+  for (uint32_t k = 1; fits && k <= std::max(lo, hi == kUnboundedLen ? lo : hi) && k <= kMaxExactLen; ++k) {
+    Set next;
+    if (!Product(power, x.ex, &next)) {
+      fits = false;
+      break;
+    }
+    power = std::move(next);
+    powers.push_back(power);
+    if (k <= lo) best_power = power, best_k = k;
+  }
+  if (lo >= 1)
+    out.req = Better(Widened(AsFactors(x), 0, ByteClass(), rest(1), rest_bytes(1)),
+                     ShrinkFactors(Widened(best_power, 0, ByteClass(), rest(best_k), rest_bytes(best_k))));
+  if (x.exact && fits && hi != kUnboundedLen && hi < powers.size()) {
+    Set all;
+    for (uint32_t k = lo; k <= hi; ++k) all.insert(all.end(), powers[k].begin(), powers[k].end());
+    if (all.size() <= kMaxSet) {
+      out.exact = true;
+      out.ex = all;
+      out.req = Better(out.req, ShrinkFactors(all));
+    }
+  }
+  return out;
+}
+
+ByteClass Range(int a, int b) {
+  ByteClass c;
+  for (int i = a; i <= b; ++i) c.set(static_cast<size_t>(i));
+  return c;
+}
+
+ByteClass Digits() { return Range('0', '9'); }
+ByteClass Word() { return Range('0', '9') | Range('A', 'Z') | Range('a', 'z') | Range('_', '_'); }
+ByteClass Space() {
+  ByteClass c;
+  for (char ch : std::string("\t\n\f\r ")) c.set(static_cast<unsigned char>(ch));
+  return c;
+}
+
+// ASCII case partners added (exactly what RE2 folds below 0x80).
+ByteClass FoldAscii(ByteClass c) {
+  for (int b = 'a'; b <= 'z'; ++b)
+    if (c.test(static_cast<size_t>(b)) || c.test(static_cast<size_t>(b - 32))) {
+      c.set(static_cast<size_t>(b));
+      c.set(static_cast<size_t>(b - 32));
+    }
+  return c;
+}
+
+// Folding over-approximated: Latin-1 letters fold too, so any high byte brings all high bytes.
+ByteClass FoldOver(ByteClass c) {
+  c = FoldAscii(c);
+  if ((c & Range(0x80, 0xff)).any()) c |= Range(0x80, 0xff);
+  return c;
+}
+
+struct Flags {
+  bool icase = false;
+  bool dotnl = false;
+};
+
+class Parser {
+ public:
+  explicit Parser(const std::string& p) : p_(p) {}
+  bool Parse(Info* out) {
+    Flags f;
+    *out = Alt(&f);
+    return ok_ && i_ == p_.size();
+  }
+
+ private:
+  bool More() const { return i_ < p_.size(); }
+  unsigned char Peek() const { return static_cast<unsigned char>(p_[i_]); }
+  void Fail() {
+    ok_ = false;
+    i_ = p_.size();
+  }
+
+  Info Alt(Flags* f) {
+    std::vector<Info> alts;
+    alts.push_back(Cat(f));
+    while (ok_ && More() && Peek() == '|') {
+      ++i_;
+      alts.push_back(Cat(f));
+    }
+    return alts.size() == 1 ? alts[0] : Alternate(alts);
+  }
+
+  Info Cat(Flags* f) {
+    std::vector<Info> parts;
+    while (ok_ && More() && Peek() != '|' && Peek() != ')') {
+      Info a;
+      if (!Atom(f, &a)) continue;  // a flag group like (?i) yields no atom
+      Quantify(&a);
+      parts.push_back(a);
+    }
+    if (parts.empty()) return Empty();
+    return parts.size() == 1 ? parts[0] : Concat(parts);
+  }
+
+  void Quantify(Info* a) {
+    bool quantified = false;
+    while (ok_ && More()) {
+      unsigned char c = Peek();
+      uint32_t lo, hi;
+      if (c == '*') lo = 0, hi = kUnboundedLen, ++i_;
+      else if (c == '+') lo = 1, hi = kUnboundedLen, ++i_;
+      else if (c == '?') lo = 0, hi = 1, ++i_;
+      else if (c == '{' && Braces(&lo, &hi)) {}
+      else break;
+      if (quantified) return Fail();  // RE2 rejects a** ; never rely on a guess
+      quantified = true;
+      if (More() && Peek() == '?') ++i_;  // non-greedy: same language
+      *a = Repeat(*a, lo, hi);
+    }
+  }
+
+  // {n}, {n,}, {n,m}; anything else is a literal '{' for RE2 and is left alone.
+  bool Braces(uint32_t* lo, uint32_t* hi) {
+    size_t j = i_ + 1;
+    auto num = [&](uint32_t* v) {
+      size_t s = j;
+      uint64_t x = 0;
+      while (j < p_.size() && p_[j] >= '0' && p_[j] <= '9' && j - s < 5) x = x * 10 + static_cast<uint64_t>(p_[j++] - '0');
+      *v = static_cast<uint32_t>(x);
+      return j > s;
+    };
+    if (!num(lo)) return false;
+    *hi = *lo;
+    if (j < p_.size() && p_[j] == ',') {
+      ++j;
+      if (!num(hi)) *hi = kUnboundedLen;
+    }
+    if (j >= p_.size() || p_[j] != '}') return false;
+    if (*hi < *lo) return false;
+    i_ = j + 1;
+    return true;
+  }
+
+  bool Atom(Flags* f, Info* out) {
+    unsigned char c = Peek();
+    if (c == '(') return Group(f, out);
+    ++i_;
+    switch (c) {
+      case '[': *out = OneClass(Class(*f)); return true;
+      case '.': {
+        ByteClass all;
+        all.set();
+        if (!f->dotnl) all.reset('\n');
+        *out = OneClass(all);
+        return true;
+      }
+      case '^':
+      case '$': *out = Empty(); return true;
+      case '\\': return Escape(*f, out);
+      case '*':
+      case '+':
+      case '?':
+      case ')': Fail(); return false;
+      default: {
+        ByteClass one;
+        one.set(c);
+        *out = OneClass(f->icase ? FoldOver(one) : one);
+        return true;
+      }
+    }
+  }
+
+  bool Group(Flags* f, Info* out) {
+    ++i_;  // '('
+    Flags inner = *f;
+    if (More() && Peek() == '?') {
+      ++i_;
+      if (More() && (Peek() == 'P' || Peek() == '<')) {  // named capture
+        if (Peek() == 'P') ++i_;
+        if (!More() || Peek() != '<') return Fail(), false;
+        while (More() && Peek() != '>') ++i_;
+        if (!More()) return Fail(), false;
+        ++i_;
+      } else {
+        bool neg = false, any = false;
+        for (;;) {
+          if (!More()) return Fail(), false;
+          unsigned char c = Peek();
+          ++i_;
+          if (c == '-') {
+            if (neg) return Fail(), false;
+            neg = true;
+          } else if (c == 'i') inner.icase = !neg, any = true;
+          else if (c == 's') inner.dotnl = !neg, any = true;
+          else if (c == 'm' || c == 'U') any = true;
+          else if (c == ')') {  // (?flags): applies to the rest of the enclosing group
+            if (!any) return Fail(), false;
+            *f = inner;
+            return false;
+          } else if (c == ':') break;
+          else return Fail(), false;
+        }
+      }
+    }
+    *out = Alt(&inner);
+    if (!More() || Peek() != ')') return Fail(), false;
+    ++i_;
+    return true;
+  }
+
+  // One escaped character or class after '\'; false (with ok_ cleared) for what RE2 knows and
+  // this analysis does not.
+  bool EscapeClass(ByteClass* c, bool* assertion) {
+    *assertion = false;
+    if (!More()) return Fail(), false;
+    unsigned char e = Peek();
+    ++i_;
+    switch (e) {
+      case 'd': *c = Digits(); return true;
+      case 'D': *c = ~Digits(); return true;
+      case 's': *c = Space(); return true;
+      case 'S': *c = ~Space(); return true;
+      case 'w': *c = Word(); return true;
+      case 'W': *c = ~Word(); return true;
+      case 'b':
+      case 'B':
+      case 'A':
+      case 'z': *assertion = true; return true;
+      case 'n': c->reset(), c->set('\n'); return true;
+      case 't': c->reset(), c->set('\t'); return true;
+      case 'r': c->reset(), c->set('\r'); return true;
+      case 'f': c->reset(), c->set('\f'); return true;
+      case 'v': c->reset(), c->set('\v'); return true;
+      case 'a': c->reset(), c->set('\a'); return true;
+      case 'x': {
+        auto hex = [](unsigned char h) {
+          return h >= '0' && h <= '9' ? h - '0' : (h | 32) >= 'a' && (h | 32) <= 'f' ? (h | 32) - 'a' + 10 : -1;
+        };
+        int v = 0, digits = 0;
+        if (More() && Peek() == '{') {
+          ++i_;
+          while (More() && Peek() != '}' && hex(Peek()) >= 0 && digits < 3) v = v * 16 + hex(Peek()), ++i_, ++digits;
+          if (!More() || Peek() != '}' || digits == 0) return Fail(), false;
+          ++i_;
+        } else {
+          for (; digits < 2 && More() && hex(Peek()) >= 0; ++digits) v = v * 16 + hex(Peek()), ++i_;
+          if (digits != 2) return Fail(), false;
+        }
+        if (v > 0xff) return Fail(), false;
+        c->reset(), c->set(static_cast<size_t>(v));
+        return true;
+      }
+      default:
+        // Escaped punctuation is itself; letters and digits mean something else (\p, \Q, \C,
+        // octal...) that is not analysed.
+        if (e < 0x80 && !((e >= '0' && e <= '9') || (e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || e == '_')) {
+          c->reset(), c->set(e);
+          return true;
+        }
+        return Fail(), false;
+    }
+  }
+
+  bool Escape(const Flags& f, Info* out) {
+    ByteClass c;
+    bool assertion;
+    if (!EscapeClass(&c, &assertion)) return false;
+    if (assertion) *out = Empty();
+    else *out = OneClass(f.icase ? FoldOver(c) : c);
+    return true;
+  }
+
+  ByteClass Class(const Flags& f) {
+    bool neg = false;
+    if (More() && Peek() == '^') neg = true, ++i_;
+    ByteClass c;
+    bool first = true;
+    while (ok_) {
+      if (!More()) return Fail(), c;
+      unsigned char x = Peek();
+      if (x == ']' && !first) {
+        ++i_;
+        break;
+      }
+      first = false;
+      if (x == '[' && i_ + 1 < p_.size() && p_[i_ + 1] == ':') return Fail(), c;
+      ByteClass one;
+      int lo;
+      ++i_;
+      if (x == '\\') {
+        bool assertion;
+        if (!EscapeClass(&one, &assertion)) return c;
+        if (assertion) return Fail(), c;
+        if (one.count() != 1) {
+          c |= one;
+          continue;
+        }
+        lo = static_cast<int>(Single(one));
+      } else {
+        lo = x;
+      }
+      int hi = lo;
+      if (More() && Peek() == '-' && i_ + 1 < p_.size() && p_[i_ + 1] != ']') {
+        ++i_;
+        unsigned char y = Peek();
+        ++i_;
+        if (y == '\\') {
+          bool assertion;
+          ByteClass end;
+          if (!EscapeClass(&end, &assertion)) return c;
+          if (assertion || end.count() != 1) return Fail(), c;
+          hi = static_cast<int>(Single(end));
+        } else {
+          hi = y;
+        }
+        if (hi < lo) return Fail(), c;
+      }
+      c |= Range(lo, hi);
+    }
+    if (!f.icase) return neg ? ~c : c;
+    // Negated: complement an under-approximation of the folded class (ASCII folding only is
+    // certain), so the result can only grow.
+    return neg ? ~FoldAscii(c) : FoldOver(c);
+  }
+
+  static size_t Single(const ByteClass& c) {
+    for (size_t b = 0; b < 256; ++b)
+      if (c.test(b)) return b;
+    return 0;
+  }
+
+  const std::string& p_;
+  size_t i_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+double ClassRarity(const ByteClass& c) {
+  const double* f = ByteFreq();
+  double s = 0;
+  for (size_t b = 0; b < 256; ++b)
+    if (c.test(b)) s += f[b];
+  return s <= 0 ? 20 : -std::log2(std::min(1.0, s));
+}
+
+double FingerprintRarity(const ClassString& s, size_t off, size_t len) {
+  ClassString part(s.begin() + static_cast<std::ptrdiff_t>(off), s.begin() + static_cast<std::ptrdiff_t>(std::min(s.size(), off + len)));
+  return StringRarity(part);
+}
+
+PatternFacts AnalysePattern(const std::string& pattern) {
+  PatternFacts out;
+  Info info;
+  Parser parser(pattern);
+  if (!parser.Parse(&info)) return out;
+  out.understood = true;
+  out.min_len = info.min;
+  out.max_len = info.max;
+  out.bytes = info.bytes;
+  Set f = AsFactors(info);
+  out.rarity = SetRarity(f);
+  if (out.rarity > 0) out.factors = std::move(f);
+  for (const Factor& x : out.factors) {
+    out.max_before = std::max(out.max_before, x.before);
+    out.before_bytes |= x.before_bytes;
+    out.after_bytes |= x.after_bytes;
+  }
+  return out;
+}
+
+}  // namespace lacuna

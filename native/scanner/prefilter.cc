@@ -1,0 +1,273 @@
+// Fingerprint scan for rule factors (see prefilter.h). The fingerprint is a filter only: every
+// reported hit is confirmed against the whole factor inside [0, n), so the nibble tables and the
+// wildcard positions past a short factor's end may over-approximate freely.
+#include "prefilter.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <atomic>
+#include <numeric>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define LACUNA_HAVE_AVX2_PATH 1
+#endif
+
+namespace lacuna {
+namespace {
+
+std::atomic<int> force_level{0};
+
+constexpr size_t kFingerprint = Prefilter::kFp;
+
+bool UseAvx2() {
+#ifdef LACUNA_HAVE_AVX2_PATH
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has && force_level.load(std::memory_order_relaxed) != 1;
+#else
+  return false;
+#endif
+}
+
+bool UseVbmi() {
+#ifdef LACUNA_HAVE_AVX2_PATH
+  static const bool has = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
+  return has && force_level.load(std::memory_order_relaxed) == 0;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+void PrefilterForceLevel(int level) { force_level.store(level); }
+
+void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_rule) {
+  struct Pending {
+    uint32_t rule;
+    const Factor* factor;
+    uint32_t off;
+    double fp_rarity;
+  };
+  std::vector<Pending> all;
+  for (uint32_t r = 0; r < factors_by_rule.size(); ++r) {
+    if (!factors_by_rule[r]) continue;
+    for (const Factor& fac : *factors_by_rule[r]) {
+      const ClassString& cls = fac.cls;
+      Pending f{r, &fac, 0, -1};
+      // The rarest stretch of up to four positions is the fingerprint.
+      for (size_t off = 0; off + std::min(kFingerprint, cls.size()) <= cls.size(); ++off) {
+        double s = FingerprintRarity(cls, off, kFingerprint);
+        if (s > f.fp_rarity) f.fp_rarity = s, f.off = static_cast<uint32_t>(off);
+      }
+      all.push_back(f);
+    }
+  }
+  // Buckets are packed greedily, commonest fingerprint first, each into the bucket whose
+  // estimated pass rate grows least. A bucket's tables are the union of its fingerprints, so
+  // unrelated fingerprints sharing a bucket pass on each other's bytes (cross products), while
+  // look-alikes share for free. A common fingerprint thus tends to end up alone, and its bucket
+  // can be switched off once its rule is saturated.
+  std::stable_sort(all.begin(), all.end(), [](const Pending& a, const Pending& b) { return a.fp_rarity < b.fp_rarity; });
+  std::vector<std::array<ByteClass, kFingerprint>> unions(kBuckets);
+  std::vector<bool> used(kBuckets, false);
+  auto fingerprint = [](const Pending& f) {
+    std::array<ByteClass, kFingerprint> fp;
+    for (size_t j = 0; j < kFingerprint; ++j) {
+      size_t at = f.off + j;
+      if (at < f.factor->cls.size()) fp[j] = f.factor->cls[at];
+      else fp[j].set();
+    }
+    return fp;
+  };
+  auto pass_rate = [](const std::array<ByteClass, kFingerprint>& fp) {
+    double bits = 0;
+    for (const auto& c : fp) bits += ClassRarity(c);
+    return std::exp2(-bits);
+  };
+  // A bucket opened by a fingerprint commoner than this belongs to its rule alone, so that it
+  // goes quiet once that rule is saturated.
+  constexpr double kExclusiveRate = 1.0 / 4096;
+  std::vector<int64_t> owner(kBuckets, -1);
+  std::vector<std::pair<int, Pending>> placed;
+  for (Pending& f : all) {
+    auto fp = fingerprint(f);
+    int best = 0;
+    double best_cost = 1e300;
+    for (int b = 0; b < kBuckets; ++b) {
+      double cost;
+      if (owner[b] >= 0 && owner[b] != f.rule) continue;
+      if (!used[b]) {
+        cost = pass_rate(fp);
+      } else {
+        auto u = unions[b];
+        for (size_t j = 0; j < kFingerprint; ++j) u[j] |= fp[j];
+        cost = pass_rate(u) - pass_rate(unions[b]);
+      }
+      if (cost < best_cost) best_cost = cost, best = b;
+    }
+    if (!used[best]) {
+      unions[best] = fp, used[best] = true;
+      if (pass_rate(fp) > kExclusiveRate) owner[best] = f.rule;
+    }
+    else
+      for (size_t j = 0; j < kFingerprint; ++j) unions[best][j] |= fp[j];
+    placed.push_back({best, std::move(f)});
+  }
+  for (auto& [bucket, pf] : placed) {
+    const ClassString& cls = pf.factor->cls;
+    auto& rl = bucket_rules_[bucket];
+    if (std::find(rl.begin(), rl.end(), pf.rule) == rl.end()) rl.push_back(pf.rule);
+    uint32_t bit = 1u << bucket;
+    int half = bucket / 8;
+    uint8_t hbit = static_cast<uint8_t>(1u << (bucket % 8));
+    for (size_t j = 0; j < kFingerprint; ++j) {
+      size_t at = pf.off + j;
+      for (size_t b = 0; b < 256; ++b) {
+        if (at < cls.size() && !cls[at].test(b)) continue;
+        table_[j][b] |= bit;
+        lo_[half][j][b & 15] |= hbit;
+        hi_[half][j][b >> 4] |= hbit;
+        if (b < 128) low_[half][j][b] |= hbit;
+        else high_[half][j] |= hbit;
+      }
+    }
+    for (size_t b = 0; b < 256; ++b)
+      if (cls[pf.off].test(b)) by_first_byte_[bucket][b].push_back(static_cast<uint32_t>(factors_.size()));
+    factors_.push_back(Entry{pf.rule, pf.factor, pf.off});
+  }
+}
+
+void Prefilter::Confirm(const char* p, size_t n, size_t pos, uint32_t mask, std::vector<Hit>* out) const {
+  while (mask) {
+    int b = __builtin_ctz(mask);
+    mask &= mask - 1;
+    for (uint32_t fi : by_first_byte_[b][static_cast<unsigned char>(p[pos])]) {
+      const Entry& f = factors_[fi];
+      if (pos < f.fp_off) continue;
+      size_t begin = pos - f.fp_off;
+      const ClassString& cls = f.factor->cls;
+      size_t len = cls.size();
+      if (begin + len > n) continue;
+      size_t j = 0;
+      while (j < len && cls[j].test(static_cast<unsigned char>(p[begin + j]))) ++j;
+      if (j == len) out->push_back(Hit{f.rule, f.factor, begin});
+    }
+  }
+}
+
+size_t Prefilter::ScanScalar(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const {
+  const unsigned char* u = reinterpret_cast<const unsigned char*>(p);
+  size_t i = from;
+  for (; i < to && i + 3 < n; ++i) {
+    uint32_t m = table_[0][u[i]] & table_[1][u[i + 1]] & table_[2][u[i + 2]] & table_[3][u[i + 3]] & active;
+    if (m) Confirm(p, n, i, m, out);
+  }
+  // The last positions: fingerprint bytes past the end are wildcards (Confirm checks bounds).
+  for (; i < to; ++i) {
+    uint32_t m = active;
+    for (size_t j = 0; j < kFingerprint && i + j < n; ++j) m &= table_[j][u[i + j]];
+    if (m) Confirm(p, n, i, m, out);
+  }
+  return i;
+}
+
+#ifdef LACUNA_HAVE_AVX2_PATH
+__attribute__((target("avx2"))) size_t Prefilter::ScanAvx2(const char* p, size_t n, size_t from, size_t to, uint32_t active,
+                                                          std::vector<Hit>* out) const {
+  const unsigned char* u = reinterpret_cast<const unsigned char*>(p);
+  // Only bucket groups with an active bucket are looked up.
+  int groups[kHalves];
+  int ng = 0;
+  __m256i act[kHalves];
+  for (int h = 0; h < kHalves; ++h) {
+    uint8_t a = static_cast<uint8_t>(active >> (8 * h));
+    if (a) act[ng] = _mm256_set1_epi8(static_cast<char>(a)), groups[ng++] = h;
+  }
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i zero = _mm256_setzero_si256();
+  size_t i = from;
+  for (; i + 32 <= to && i + 32 + kFp - 1 <= n; i += 32) {
+    __m256i lon[kFp], hin[kFp];
+    for (int j = 0; j < kFp; ++j) {
+      __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(u + i + j));
+      lon[j] = _mm256_and_si256(v, low4);
+      hin[j] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+    }
+    __m256i any = zero;
+    for (int g = 0; g < ng; ++g) {
+      int h = groups[g];
+      __m256i m = act[g];
+      for (int j = 0; j < kFp; ++j) {
+        __m256i lt = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(lo_[h][j])));
+        __m256i ht = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hi_[h][j])));
+        m = _mm256_and_si256(m, _mm256_and_si256(_mm256_shuffle_epi8(lt, lon[j]), _mm256_shuffle_epi8(ht, hin[j])));
+      }
+      any = _mm256_or_si256(any, m);
+    }
+    uint32_t nz = ~static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, zero)));
+    while (nz) {
+      size_t k = i + static_cast<size_t>(__builtin_ctz(nz));
+      nz &= nz - 1;
+      uint32_t exact = table_[0][u[k]] & table_[1][u[k + 1]] & table_[2][u[k + 2]] & table_[3][u[k + 3]] & active;
+      if (exact) Confirm(p, n, k, exact, out);
+    }
+  }
+  return i;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t Prefilter::ScanVbmi(const char* p, size_t n, size_t from,
+                                                                                 size_t to, uint32_t active,
+                                                                                 std::vector<Hit>* out) const {
+  const unsigned char* u = reinterpret_cast<const unsigned char*>(p);
+  int groups[kHalves];
+  int ng = 0;
+  __m512i act[kHalves];
+  for (int h = 0; h < kHalves; ++h) {
+    uint8_t a = static_cast<uint8_t>(active >> (8 * h));
+    if (a) act[ng] = _mm512_set1_epi8(static_cast<char>(a)), groups[ng++] = h;
+  }
+  size_t i = from;
+  for (; i + 64 <= to && i + 64 + kFp - 1 <= n; i += 64) {
+    __m512i v[kFp];
+    __mmask64 high[kFp];
+    for (int j = 0; j < kFp; ++j) {
+      v[j] = _mm512_loadu_si512(reinterpret_cast<const void*>(u + i + j));
+      high[j] = _mm512_movepi8_mask(v[j]);
+    }
+    __mmask64 any = 0;
+    for (int g = 0; g < ng; ++g) {
+      int h = groups[g];
+      __m512i m = act[g];
+      for (int j = 0; j < kFp; ++j) {
+        const __m512i* t = reinterpret_cast<const __m512i*>(low_[h][j]);
+        __m512i look = _mm512_permutex2var_epi8(_mm512_load_si512(t), v[j], _mm512_load_si512(t + 1));
+        look = _mm512_mask_blend_epi8(high[j], look, _mm512_set1_epi8(static_cast<char>(high_[h][j])));
+        m = _mm512_and_si512(m, look);
+      }
+      any |= _mm512_test_epi8_mask(m, m);
+    }
+    while (any) {
+      size_t k = i + static_cast<size_t>(__builtin_ctzll(any));
+      any &= any - 1;
+      uint32_t exact = table_[0][u[k]] & table_[1][u[k + 1]] & table_[2][u[k + 2]] & table_[3][u[k + 3]] & active;
+      if (exact) Confirm(p, n, k, exact, out);
+    }
+  }
+  return i;
+}
+#else
+size_t Prefilter::ScanAvx2(const char*, size_t, size_t from, size_t, uint32_t, std::vector<Hit>*) const { return from; }
+size_t Prefilter::ScanVbmi(const char*, size_t, size_t from, size_t, uint32_t, std::vector<Hit>*) const { return from; }
+#endif
+
+void Prefilter::Scan(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const {
+  to = std::min(to, n);
+  if (from >= to || !active || factors_.empty()) return;
+  if (UseVbmi()) from = ScanVbmi(p, n, from, to, active, out);
+  if (UseAvx2()) from = ScanAvx2(p, n, from, to, active, out);
+  ScanScalar(p, n, from, to, active, out);
+}
+
+}  // namespace lacuna

@@ -1,0 +1,68 @@
+// One pass over a window that reports every occurrence of every rule's factors (pattern_facts.h):
+// the places where a rule can match at all. Factors are grouped into 32 buckets; each position
+// gets a bucket mask from four consecutive bytes (the rarest 4-position stretch of each factor)
+// looked up in per-position tables (AVX-512 VBMI: 64 positions at a time through 128-entry
+// tables; AVX2: 32 at a time through nibble tables; else one by one), and a
+// set bit is confirmed against the whole factor. A bucket can be switched off mid-scan when all
+// its rules are done (saturated), so the commonest triggers stop costing once they have served.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "pattern_facts.h"
+
+namespace lacuna {
+
+class Prefilter {
+ public:
+  // One confirmed occurrence: `factor` (of rule `rule`) occupies [begin, begin + factor->cls.size()).
+  struct Hit {
+    uint32_t rule;
+    const Factor* factor;
+    size_t begin;
+  };
+
+  // Factors per rule (an empty list: the rule is not searched for). The factors must outlive
+  // this object (they are the rule set's own).
+  void Build(const std::vector<const std::vector<Factor>*>& factors_by_rule);
+  bool empty() const { return factors_.empty(); }
+  // Rules whose factors sit in bucket b.
+  static constexpr int kBuckets = 32;
+  static constexpr int kHalves = kBuckets / 8;  // 8-bit nibble-table lanes per bucket group
+  static constexpr int kFp = 4;  // fingerprint positions
+  const std::vector<uint32_t>& bucket_rules(int b) const { return bucket_rules_[b]; }
+
+  // Scans fingerprint positions [from, to) of p[0, n) and appends confirmed hits (in position
+  // order of the fingerprint) for buckets set in `active`.
+  void Scan(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const;
+
+ private:
+  void Confirm(const char* p, size_t n, size_t pos, uint32_t mask, std::vector<Hit>* out) const;
+  size_t ScanScalar(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const;
+  size_t ScanAvx2(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const;
+  size_t ScanVbmi(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const;
+
+  struct Entry {
+    uint32_t rule;
+    const Factor* factor;
+    uint32_t fp_off;  // offset of the fingerprint inside the factor
+  };
+  std::vector<Entry> factors_;
+  // Factors of each bucket by the byte at their fingerprint's first position, so a candidate
+  // position is confirmed against the few factors that byte can start.
+  std::vector<uint32_t> by_first_byte_[kBuckets][256];
+  std::vector<uint32_t> bucket_rules_[kBuckets];
+  uint32_t table_[kFp][256] = {};  // exact: bucket bits of factors whose fingerprint position j allows the byte
+  uint8_t lo_[kHalves][kFp][16] = {}, hi_[kHalves][kFp][16] = {};  // nibble tables (over-approximate table_)
+  // Per bucket group: the exact table for bytes below 0x80 (AVX-512 VBMI looks up 128 entries at
+  // once) and the union over all high bytes.
+  alignas(64) uint8_t low_[kHalves][kFp][128] = {};
+  uint8_t high_[kHalves][kFp] = {};
+};
+
+// For tests: which scan runs (0: best available, 1: portable, 2: AVX2 at most).
+void PrefilterForceLevel(int level);
+
+}  // namespace lacuna
