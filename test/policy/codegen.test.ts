@@ -47,6 +47,9 @@ const CASES: Case[] = [
   { name: 'one-argument builtins called without an argument array', rego: 'p := [count("héllo"), count([1, 2]), count({"a"}), count({"a": 1}), is_string("x"), is_string(1), is_null(null), type_name(null)]', want: [5, 2, 1, 1, true, false, true, 'null'] },
   { name: 'count of a number is a type error', rego: 'p := count(input.n)', input: { n: 1 }, wantCode: 'eval_type_error' },
   { name: 'sets of records compare them before hashing', rego: 'p := count({x | some i in numbers.range(1, 20); x := {"i": i % 12, "s": "same"}})', want: 12 },
+  { name: 'equality with constants of each kind', rego: 'p := [1 == 1.0, "a" == input.s, input.n == "1", input.b != true, null == input.z, input.big == 1795000000000000000, input.one == 1]', input: { s: 'a', n: 1, b: true, z: null, big: 1795000000000000000n, one: 1n }, want: [true, true, false, false, true, true, true] },
+  { name: 'constant array indexes', rego: 'p := [input.xs[0], input.xs[1], count([x | x := input.xs[5]]), count([x | x := input.o[0]])]', input: { xs: ['a', 'b'], o: { '0': 'zero' } }, want: ['a', 'b', 0, 0] },
+  { name: 'array.concat with empty sides', rego: 'p := [array.concat([], input.xs), array.concat(input.xs, []), array.concat(input.xs, input.xs)]', input: { xs: [1] }, want: [[1], [1], [1, 1]] },
   { name: 'partial objects (closure-compiled) beside generated rules', rego: 'p[k] := v if { some k in ["a", "b"]; v := upper(k) }', want: { a: 'A', b: 'B' } },
 ];
 

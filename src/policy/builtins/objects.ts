@@ -98,7 +98,8 @@ export function register(t: BuiltinTable): void {
   def(t, 'array.concat', 2, ([a, b]) => {
     if (!Array.isArray(a)) throw typeErr(1, 'array', a!);
     if (!Array.isArray(b)) throw typeErr(2, 'array', b!);
-    return [...a, ...b];
+    // Values are never mutated, so an empty side lets the other be returned as it is.
+    return a.length === 0 ? b : b.length === 0 ? a : a.concat(b);
   });
   def(t, 'array.slice', 3, ([a, s, e]) => {
     if (!Array.isArray(a)) throw typeErr(1, 'array', a!);

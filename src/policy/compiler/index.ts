@@ -142,6 +142,8 @@ export function compile(modules: Module[], baseData: unknown = {}, builtins: Bui
     const me = envs[r.module]!;
     return (n: string) => n === 'input' || n === 'data' || me.imports.has(n) || me.ruleNames.has(n);
   };
+  // Static-ness reads only the syntax tree; knowing it first lets generated code pick the cache.
+  if (!errors.length) markStatic(nodes, { root, builtins, moduleEnv: (i) => envs[i]! });
   for (const n of nodes) {
     try {
       compileNode(n, staticLen, envFor, isRootNameFor, opts);
@@ -151,7 +153,6 @@ export function compile(modules: Module[], baseData: unknown = {}, builtins: Bui
     }
   }
   if (errors.length) throw PolicyError.collect(errors);
-  markStatic(nodes, { root, builtins, moduleEnv: (i) => envs[i]! });
 
   const data = fromJS(baseData);
   const nodeCount = nodes.length;

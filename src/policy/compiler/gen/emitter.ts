@@ -160,7 +160,9 @@ export class Emitter {
       body = body.replace(/\u0001(\d+)\u0002/g, 's$1');
     }
     const fname = name.replace(/[^A-Za-z0-9_$]/g, '_');
-    const src = `"use strict";\nreturn function ${fname}(${params}) {\n${prologue}\n${body}\n};`;
+    // A context's overrides and mocks are fixed when it is made: test them once per call.
+    const flags = 'const noOverrides = c.overrides === null;\nconst noMocks = c.mocks === null;';
+    const src = `"use strict";\nreturn function ${fname}(${params}) {\n${flags}\n${prologue}\n${body}\n};`;
     return new Function(...names, src)(...values) as T;
   }
 

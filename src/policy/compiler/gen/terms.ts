@@ -241,7 +241,7 @@ export abstract class TermGen extends BodyCompiler {
     if (offTree || !node.isRule) {
       const prefix = offTree ? stat : stat.slice(0, i);
       const read = offTree ? `lookupPath(c.data, ${em.ref(prefix)})` : `nodeValue(c, ${em.ref(node)})`;
-      return this.bindRead(`(c.overrides === null ? ${read} : dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)}))`, (x) =>
+      return this.bindRead(`(noOverrides ? ${read} : dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)}))`, (x) =>
         this.genPath(x, path.slice(prefix.length), B, k, false),
       );
     }
@@ -257,8 +257,8 @@ export abstract class TermGen extends BodyCompiler {
     const v = em.temp();
     const cache = em.temp('cache');
     em.line(`let ${v};`);
-    em.open('if (c.overrides === null)');
-    em.line(`const ${cache} = ${n}.isStatic && c.shared !== null ? c.shared : c.cache;`);
+    em.open('if (noOverrides)');
+    em.line(`const ${cache} = ${node.isStatic ? 'c.shared !== null ? c.shared : c.cache' : 'c.cache'};`);
     em.line(`${v} = ${cache}[${node.id}];`);
     em.line(`if (${v} === undefined) { ${cache}[${node.id}] = PENDING; ${v} = ${n}.evaluate(c); ${cache}[${node.id}] = ${v} === undefined ? UNDEF : ${v}; }`);
     em.line(`else if (${v} === UNDEF) ${v} = undefined;`);
@@ -281,6 +281,10 @@ export abstract class TermGen extends BodyCompiler {
         if (typeof p.v === 'string' && !(p.v in Object.prototype) && p.v !== '__proto__') {
           const key = em.literal(p.v);
           return this.bindRead(`(typeof ${v} === 'object' && ${v} !== null && ${v}.constructor === Object ? ${v}[${key}] : lookup(${v}, ${key}))`, (x) => walk(x, j + 1));
+        }
+        if (typeof p.v === 'number' && Number.isSafeInteger(p.v) && p.v >= 0) {
+          // An array index read in place (arrays hold no holes: out of range is undefined).
+          return this.bindRead(`(Array.isArray(${v}) ? ${v}[${p.v}] : lookup(${v}, ${p.v}))`, (x) => walk(x, j + 1));
         }
         return this.bindRead(`lookup(${v}, ${em.literal(p.v)})`, (x) => walk(x, j + 1));
       }
@@ -366,7 +370,7 @@ export abstract class TermGen extends BodyCompiler {
         const strings = xs.map((x) => `typeof ${x} === 'string'`).join(' && ');
         const joined = [...xs.map((x, i) => `${em.literal(text.pieces[i]!)} + ${x}`), em.literal(text.last)].join(' + ');
         em.line(`let ${v};`);
-        em.line(`if (c.mocks === null && ${strings || 'true'}) ${v} = ${joined};`);
+        em.line(`if (noMocks && ${strings || 'true'}) ${v} = ${joined};`);
         em.open('else');
         this.emitBuiltin(v, this.prepared(t, r.builtin!), [em.literal(text.format), `[${xs.join(', ')}]`], inv, loc);
         em.close();
@@ -376,13 +380,13 @@ export abstract class TermGen extends BodyCompiler {
     }
     this.genAll(t.args, B, (xs) => {
       const args = `[${xs.join(', ')}]`;
-      if (r.user) return this.bind(`(c.mocks === null ? ${em.ref(r.user)}.call(${args}, c, ${loc}) : ${inv}(${args}, c, ${loc}))`, k);
+      if (r.user) return this.bind(`(noMocks ? ${em.ref(r.user)}.call(${args}, c, ${loc}) : ${inv}(${args}, c, ${loc}))`, k);
       const op = r.builtin!.name === 'equal' ? '===' : r.builtin!.name === 'neq' ? '!==' : null;
       if (op && (identityLiteral(t.args[0]!) || identityLiteral(t.args[1]!))) {
         // Against a string, boolean or null constant, OPA's equality is JavaScript's identity.
-        return this.bind(`(c.mocks === null ? ${xs[0]} ${op} ${xs[1]} : ${inv}(${args}, c, ${loc}))`, k);
+        return this.bind(`(noMocks ? ${xs[0]} ${op} ${xs[1]} : ${inv}(${args}, c, ${loc}))`, k);
       }
-      if (r.builtin!.fn2 && xs.length === 2) return this.bind(`(c.mocks === null ? ${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]}) : ${inv}(${args}, c, ${loc}))`, k);
+      if (r.builtin!.fn2 && xs.length === 2) return this.bind(`(noMocks ? ${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]}) : ${inv}(${args}, c, ${loc}))`, k);
       const v = em.temp();
       em.line(`let ${v};`);
       this.emitBuiltin(v, this.prepared(t, r.builtin!), xs, inv, loc);
@@ -397,7 +401,7 @@ export abstract class TermGen extends BodyCompiler {
     const args = `[${xs.join(', ')}]`;
     const e = em.temp('e');
     const direct = b.fn1 && xs.length === 1 ? `${em.ref(b.fn1)}(${xs[0]})` : `${em.ref(b.fn)}(${args}, c)`;
-    em.line(`if (c.mocks !== null) ${v} = ${inv}(${args}, c, ${loc});`);
+    em.line(`if (!noMocks) ${v} = ${inv}(${args}, c, ${loc});`);
     em.line(`else try { ${v} = ${direct}; } catch (${e}) { ${v} = builtinFailure(${e}, ${em.ref(b)}, c, ${loc}); }`);
   }
 }
