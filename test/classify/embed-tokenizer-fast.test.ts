@@ -283,3 +283,40 @@ t.test('a word whose hash equals an entry\'s is still not that entry', async (t)
   const tok = new WordPieceTokenizer(vocab);
   t.same(tok.encode(`${entry} ${other}`), [4, 0]);
 });
+
+t.test('UTF-8 bytes give the ids of the string Buffer decodes them to, malformed bytes included', async (t) => {
+  const vocab = vocabs[2]![1];
+  const tok = new WordPieceTokenizer(vocab);
+  const same = (bytes: Uint8Array, label: string): boolean => {
+    const fromBytes = tok.encodeBatch([bytes]);
+    const fromText = tok.encodeBatch([Buffer.from(bytes).toString('utf8')]);
+    const ok = fromBytes.inputIds.length === fromText.inputIds.length && fromBytes.inputIds.every((v, i) => v === fromText.inputIds[i]);
+    if (!ok) t.same(Array.from(fromBytes.inputIds, Number), Array.from(fromText.inputIds, Number), label);
+    return ok;
+  };
+  let wrong = 0;
+  const words = [...vocab.keys()];
+  for (let seed = 1; seed <= 300; seed++) {
+    if (!same(Buffer.from(randomText(rng(seed * 31), words)), `random text, seed ${seed}`)) wrong++;
+  }
+  // Byte soup: valid sequences, stray continuation bytes, overlong forms, encoded surrogates,
+  // code points past U+10FFFF, sequences cut short, all between ASCII letters and separators.
+  const pieces = [
+    [0x41], [0x62], [0x20], [0x2c], [0x0a], [0x80], [0xbf], [0xc0, 0xaf], [0xc2], [0xc3, 0xa9], [0xe0, 0x80], [0xe0, 0xa0, 0x80],
+    [0xe2, 0x82, 0xac], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xed, 0x9f, 0xbf], [0xef, 0xbf, 0xbd], [0xf0, 0x90, 0x80], [0xf0, 0x9f, 0x98, 0x80],
+    [0xf4, 0x8f, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf5], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xff], [0xe4, 0xb8, 0xad], [0xcc, 0x81],
+  ];
+  for (let seed = 1; seed <= 1000; seed++) {
+    const next = rng(seed);
+    const bytes: number[] = [];
+    const n = 1 + Math.floor(next() * 30);
+    for (let i = 0; i < n; i++) bytes.push(...pieces[Math.floor(next() * pieces.length)]!);
+    if (!same(Uint8Array.from(bytes), `bytes ${Buffer.from(bytes).toString('hex')}`)) wrong++;
+  }
+  t.equal(wrong, 0, '300 random texts and 1000 byte strings');
+  // A view into a larger buffer reads only its own bytes.
+  const inner = 'runbook für dich';
+  const outer = Buffer.from(`xx ${inner} yy`);
+  const view = outer.subarray(3, 3 + Buffer.byteLength(inner));
+  t.same(Array.from(tok.encodeBatch([view]).inputIds, Number), Array.from(tok.encodeBatch([inner]).inputIds, Number));
+});

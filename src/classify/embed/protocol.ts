@@ -1,6 +1,6 @@
 // Messages between the main thread (worker-client.ts) and the layer-2 worker (worker.ts).
 // Documents go in as UTF-8 bytes and embeddings come back as Float32Arrays, both transferred
-// (moved, not copied); the worker decodes the bytes, so the main thread never builds the string.
+// (moved, not copied); the worker tokenises the bytes as they are, so no string is ever built.
 
 import type { ModelSpec } from './model-files.js';
 

@@ -175,6 +175,8 @@ export class WordPieceTokenizer {
   private ids: Int32Array = new Int32Array(16_384);
   private count = 0;
   private word: Uint16Array = new Uint16Array(256);
+  private wordLen = 0;
+  private wordHash = WORD_HASH_SEED;
 
   constructor(readonly vocab: Map<string, number>, opts: TokenizerOptions = {}) {
     this.lowercase = opts.lowercase ?? true;
@@ -236,8 +238,11 @@ export class WordPieceTokenizer {
     return this.encodeBatch([text], maxChunks);
   }
 
-  /** Several texts' chunks as one padded batch (what encodeChunks gives each, padded to the longest row). */
-  encodeBatch(texts: readonly string[], maxChunks = Infinity): EncodedBatch {
+  /**
+   * Several texts' chunks as one padded batch (what encodeChunks gives each, padded to the
+   * longest row). A text may be UTF-8 bytes: tokenised as they are, without building the string.
+   */
+  encodeBatch(texts: readonly (string | Uint8Array)[], maxChunks = Infinity): EncodedBatch {
     this.count = 0;
     const spans: IdSpan[] = [];
     for (const text of texts) {
@@ -249,15 +254,27 @@ export class WordPieceTokenizer {
   }
 
   /**
-   * Basic tokenizer and WordPiece fused into one pass over the char codes: each word is
-   * collected into `word` while its hash is folded in, so a word that is a vocab entry (the
-   * common case) costs one table probe at its end. Appends to this.ids[0..this.count).
+   * Basic tokenizer and WordPiece fused into one pass over the char codes (of a string, or the
+   * bytes of UTF-8): each word is collected into `word` while its hash is folded in, so a word
+   * that is a vocab entry (the common case) costs one table probe at its end. Appends to
+   * this.ids[0..this.count).
    */
-  private appendIds(text: string): void {
+  private appendIds(text: string | Uint8Array): void {
+    this.wordLen = 0;
+    this.wordHash = WORD_HASH_SEED;
+    if (typeof text === 'string') this.scanString(text);
+    else this.scanUtf8(text);
+    if (this.wordLen > 0) this.endWord(this.word, this.wordLen, this.wordHash);
+  }
+
+  // The two scanners differ only in where char codes come from; ASCII is handled inline with
+  // the word in locals, runs of other characters by appendNonAscii with the word in fields.
+
+  private scanString(text: string): void {
     const ascii = this.asciiActions;
     let word: Uint16Array = this.word;
-    let len = 0;
-    let hash = WORD_HASH_SEED;
+    let len = this.wordLen;
+    let hash = this.wordHash;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c < 128) {
@@ -276,38 +293,96 @@ export class WordPieceTokenizer {
         }
         continue;
       }
+      let end = i + 1;
+      while (end < text.length && text.charCodeAt(end) >= 128) end++;
+      this.wordLen = len;
+      this.wordHash = hash;
+      this.appendNonAscii(text, i, end);
+      word = this.word;
+      len = this.wordLen;
+      hash = this.wordHash;
+      i = end - 1;
+    }
+    this.wordLen = len;
+    this.wordHash = hash;
+  }
+
+  private scanUtf8(bytes: Uint8Array): void {
+    const ascii = this.asciiActions;
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let word: Uint16Array = this.word;
+    let len = this.wordLen;
+    let hash = this.wordHash;
+    for (let i = 0; i < bytes.length; i++) {
+      const c = bytes[i]!;
+      if (c < 128) {
+        const a = ascii[c]!;
+        if (a >= 0) {
+          if (len === word.length) word = this.growWord();
+          word[len++] = a;
+          hash = foldUnit(hash, a);
+        } else if (a !== ASCII_DROP) {
+          if (len > 0) {
+            this.endWord(word, len, hash);
+            len = 0;
+            hash = WORD_HASH_SEED;
+          }
+          if (a !== ASCII_SEPARATE) this.push(ASCII_ALONE_BASE - a);
+        }
+        continue;
+      }
+      let end = i + 1;
+      while (end < bytes.length && bytes[end]! >= 128) end++;
+      // An ASCII byte is never part of a multi-byte sequence, so this run decodes on its own to
+      // the characters (U+FFFD for malformed bytes) that decoding the whole document gives.
+      const run = buf.toString('utf8', i, end);
+      this.wordLen = len;
+      this.wordHash = hash;
+      this.appendNonAscii(run, 0, run.length);
+      word = this.word;
+      len = this.wordLen;
+      hash = this.wordHash;
+      i = end - 1;
+    }
+    this.wordLen = len;
+    this.wordHash = hash;
+  }
+
+  /** The characters text[from..to), none of them ASCII, onto the word in this.word/wordLen/wordHash. */
+  private appendNonAscii(text: string, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const c = text.charCodeAt(i);
       let cp = c;
-      if (isHighSurrogate(c) && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+      if (isHighSurrogate(c) && i + 1 < to && isLowSurrogate(text.charCodeAt(i + 1))) {
         cp = ((c - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00) + 0x10000;
         i++;
       }
       const act = this.actions.get(cp) ?? this.learn(cp);
       if (act.kind === DROP) continue;
       if (act.kind !== WORD) {
-        if (len > 0) {
-          this.endWord(word, len, hash);
-          len = 0;
-          hash = WORD_HASH_SEED;
-        }
+        this.breakWord();
         if (act.kind === ALONE) this.push(act.id);
         continue;
       }
       for (const step of act.steps) {
         if (step >= 0) {
-          if (len === word.length) word = this.growWord();
-          word[len++] = step;
-          hash = foldUnit(hash, step);
+          if (this.wordLen === this.word.length) this.growWord();
+          this.word[this.wordLen++] = step;
+          this.wordHash = foldUnit(this.wordHash, step);
         } else {
-          if (len > 0) {
-            this.endWord(word, len, hash);
-            len = 0;
-            hash = WORD_HASH_SEED;
-          }
+          this.breakWord();
           this.push(-step - 1);
         }
       }
     }
-    if (len > 0) this.endWord(word, len, hash);
+  }
+
+  /** Ends the word in the fields, if any. */
+  private breakWord(): void {
+    if (this.wordLen === 0) return;
+    this.endWord(this.word, this.wordLen, this.wordHash);
+    this.wordLen = 0;
+    this.wordHash = WORD_HASH_SEED;
   }
 
   /** Emits the ids of word[0..len), whose folded hash is `hash`. */

@@ -35,11 +35,10 @@ async function embed(
   docs: Uint8Array[],
 ): Promise<Extract<WorkerReply, { type: 'result' }>> {
   const t0 = performance.now();
-  // Buffer's decoder, as the main thread used before the bytes moved here: a character cut by
-  // the byte budget decodes to U+FFFD, which the tokenizer drops.
-  const texts = docs.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('utf8'));
-  // All texts' chunks in one padded batch: one session.run.
-  const batch = tok.encodeBatch(texts, init.maxChunks);
+  // Tokenised from the UTF-8 bytes, never built as a string; a character cut by the byte
+  // budget decodes to U+FFFD, which the tokenizer drops. All texts' chunks in one padded
+  // batch: one session.run.
+  const batch = tok.encodeBatch(docs, init.maxChunks);
   const { inputIds: ids, attentionMask: mask, rows, seq } = batch;
   const feeds: Record<string, ort.Tensor> = {};
   for (const name of session.inputNames) {
