@@ -80,6 +80,13 @@ t.test('the default bundle decides the same with and without generated code', as
   const data = JSON.parse(readFileSync(path.join(dir, 'data.json'), 'utf8'));
   const gen = compileModules(modules, data);
   const ref = compileModules(modules, data, { codegen: false });
+  const ruleNodes = (n: ReturnType<typeof gen.root.find>, out: string[] = []): string[] => {
+    if (!n) return out;
+    if (n.isRule && n.kind !== 'object' && !n.generated) out.push(n.path.join('.'));
+    for (const ch of n.children.values()) ruleNodes(ch, out);
+    return out;
+  };
+  t.same(ruleNodes(gen.root), [], 'every rule of the default bundle runs as generated code');
   t.ok(gen.root.find(['lacuna', 'decision'])!.generated, 'the decision rule runs as generated code');
   t.notOk(ref.root.find(['lacuna', 'decision'])!.generated);
   const base = { action: 'create', source: { tier: 'PUBLIC', tags: [], content: { tier: 'PUBLIC', findings: [] }, lineage: { files: [{ path: '/g/a' }], copy_of: '/g/a', aggregate: false } }, destination: { path: '/tmp/a', zone: 'tmp', zone_kind: 'unmanaged', external: false }, user: { name: 'alice' }, process: { comm: 'cp' }, time: { ns: 1795000000000000000n, hour: 22, weekday: 'Sunday' }, purpose: null, exceptions: [] };

@@ -6,8 +6,11 @@ import { type BuiltinTable } from './types.js';
 import type { Value } from '../value.js';
 
 function cmp(a: Value, b: Value): number {
-  // Numbers and strings compare natively; everything else by OPA's total order.
-  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  // Numbers (number or bigint: mixed comparison is exact in JS) compare natively; everything
+  // else by OPA's total order.
+  const ta = typeof a;
+  const tb = typeof b;
+  if ((ta === 'number' || ta === 'bigint') && (tb === 'number' || tb === 'bigint')) return a! < b! ? -1 : a! > b! ? 1 : 0;
   return compare(a, b);
 }
 

@@ -106,8 +106,15 @@ function compileDef(rule: Rule, staticLen: number, envFor: (r: Resolver) => Comp
   // follows the same decisions and covers the shapes evalDef and the set evaluator handle.
   if (codegen && keys.length === 0) {
     const shape = { rule, nslots, constant: clauses.map((c) => c.constant), member: memberTerm, msg };
-    if (memberTerm === null) def.gen = generateValue(envFor(resolver), shape);
-    else if (isSet && rule.elses.length === 0) def.genSet = generateMembers(envFor(resolver), shape);
+    try {
+      if (memberTerm === null) def.gen = generateValue(envFor(resolver), shape);
+      else if (isSet && rule.elses.length === 0) def.genSet = generateMembers(envFor(resolver), shape);
+    } catch {
+      // The closures mean the same: a rule the generator cannot handle (or a runtime that forbids
+      // `new Function`) is evaluated by them. Tests check that the default bundle is generated.
+      def.gen = null;
+      def.genSet = null;
+    }
   }
   return def;
 }
