@@ -102,3 +102,62 @@ export function canonicalText(value: JsonValue): string {
 export function canonicalize(value: unknown): string {
   return canonicalText(normalize(value));
 }
+
+/** `"key":` per member name, encoded once (records use a fixed set of names). */
+const KEY_TEXT = new Map<string, string>();
+function keyText(k: string): string {
+  let t = KEY_TEXT.get(k);
+  if (t === undefined) KEY_TEXT.set(k, (t = `${JSON.stringify(k)}:`));
+  return t;
+}
+
+/**
+ * RFC 8785 text of the listed members of `body` (already in RFC 8785 order), joined by commas,
+ * after `open`. The shapes records have (strings, integers, string arrays, the classification
+ * object) are encoded inline with the ECMAScript JSON.stringify rules RFC 8785 uses; anything else
+ * is normalised (strictly: NaN, cycles … throw) and encoded by canonical.ts, and the normalised
+ * value replaces the member so the returned record is exactly what was encoded.
+ */
+export function canonicalMembers(body: Record<string, unknown>, keys: readonly string[], open: string): string {
+  let out = open;
+  let first = true;
+  for (const k of keys) {
+    const v = body[k];
+    if (v === undefined) continue;
+    let text = inlineValue(v);
+    if (text === undefined) {
+      const norm = normalize(v, `$.${k}`);
+      body[k] = norm;
+      text = canonicalText(norm);
+    }
+    const key = keyText(k);
+    out += first ? key + text : `,${key}${text}`;
+    first = false;
+  }
+  return out;
+}
+
+function inlineValue(v: unknown): string | undefined {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? JSON.stringify(v) : undefined;
+  if (typeof v !== 'object' || v === null) return undefined;
+  if (Array.isArray(v)) return stringArray(v);
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  // classification: exactly {tags: string[], tier: string} ("tags" sorts before "tier").
+  const c = v as { tags?: unknown; tier?: unknown };
+  if (typeof c.tier !== 'string' || !Array.isArray(c.tags)) return undefined;
+  if (Object.keys(v).length !== 2 || !Object.hasOwn(v, 'tags') || !Object.hasOwn(v, 'tier')) return undefined;
+  const tags = stringArray(c.tags);
+  return tags === undefined ? undefined : `{"tags":${tags},"tier":${JSON.stringify(c.tier)}}`;
+}
+
+function stringArray(a: unknown[]): string | undefined {
+  let out = '[';
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (typeof x !== 'string') return undefined;
+    out += i === 0 ? JSON.stringify(x) : `,${JSON.stringify(x)}`;
+  }
+  return `${out}]`;
+}

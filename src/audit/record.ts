@@ -1,7 +1,7 @@
 // Building and re-reading chain records. buildRecord() is the only place the chain fields are
 // attached; parseRecordLine() is the only place a stored line becomes a record again, and it
 // reports *how* a line is wrong instead of throwing, because the verifier names every break.
-import { canonicalText, normalize, type JsonValue } from './canonical.js';
+import { canonicalMembers, canonicalText, type JsonValue } from './canonical.js';
 import { recordHash, isHashHex } from './hash.js';
 import { AuditRecordError, RECORD_VERSION, AUDIT_KINDS, type AuditEvent, type AuditKind, type AuditRecord } from './types.js';
 
@@ -26,8 +26,6 @@ const BODY_KEYS: readonly string[] = ['v', 'kind', 'chain_id', 'seq', 'host', 't
  */
 const HEAD_KEYS = BODY_KEYS.filter((k) => k < 'hash');
 const TAIL_KEYS = BODY_KEYS.filter((k) => k > 'hash');
-/** `"key":` for every member, encoded once. */
-const KEY_TEXT: Readonly<Record<string, string>> = Object.fromEntries(BODY_KEYS.map((k) => [k, `${JSON.stringify(k)}:`]));
 const KINDS: ReadonlySet<string> = new Set(AUDIT_KINDS);
 
 export interface BuiltRecord {
@@ -73,62 +71,12 @@ export function buildRecord(
   };
   for (const f of EVENT_FIELDS) if (e[f] !== undefined) body[f] = e[f];
   checkFieldTypes(body);
-  const head = encodeMembers(body, HEAD_KEYS, '{');
-  const tail = encodeMembers(body, TAIL_KEYS, '');
+  const head = canonicalMembers(body, HEAD_KEYS, '{');
+  const tail = canonicalMembers(body, TAIL_KEYS, '');
   // head is never just '{' (chain_id is in it), so tail always follows a member.
   const hash = recordHash(`${head},${tail}}`);
   body.hash = hash;
   return { record: body as unknown as AuditRecord, line: `${head},"hash":"${hash}",${tail}}` };
-}
-
-/**
- * RFC 8785 text of the listed members of `body` (already in RFC 8785 order), joined by commas,
- * after `open`. The shapes records have (strings, integers, string arrays, the classification
- * object) are encoded inline with the ECMAScript JSON.stringify rules RFC 8785 uses; anything else
- * is normalised (strictly: NaN, cycles … throw) and encoded by canonical.ts, and the normalised
- * value replaces the member so the returned record is exactly what was encoded.
- */
-function encodeMembers(body: Record<string, unknown>, keys: readonly string[], open: string): string {
-  let out = open;
-  let first = true;
-  for (const k of keys) {
-    const v = body[k];
-    if (v === undefined) continue;
-    let text = inlineValue(v);
-    if (text === undefined) {
-      const norm = normalize(v, `$.${k}`);
-      body[k] = norm;
-      text = canonicalText(norm);
-    }
-    out += first ? KEY_TEXT[k] + text : `,${KEY_TEXT[k]}${text}`;
-    first = false;
-  }
-  return out;
-}
-
-function inlineValue(v: unknown): string | undefined {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? JSON.stringify(v) : undefined;
-  if (typeof v !== 'object' || v === null) return undefined;
-  if (Array.isArray(v)) return stringArray(v);
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return undefined;
-  // classification: exactly {tags: string[], tier: string} ("tags" sorts before "tier").
-  const c = v as { tags?: unknown; tier?: unknown };
-  if (typeof c.tier !== 'string' || !Array.isArray(c.tags)) return undefined;
-  if (Object.keys(v).length !== 2 || !Object.hasOwn(v, 'tags') || !Object.hasOwn(v, 'tier')) return undefined;
-  const tags = stringArray(c.tags);
-  return tags === undefined ? undefined : `{"tags":${tags},"tier":${JSON.stringify(c.tier)}}`;
-}
-
-function stringArray(a: unknown[]): string | undefined {
-  let out = '[';
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (typeof x !== 'string') return undefined;
-    out += i === 0 ? JSON.stringify(x) : `,${JSON.stringify(x)}`;
-  }
-  return `${out}]`;
 }
 
 const STRING_FIELDS = ['user', 'program', 'action', 'policy_id', 'bundle_hash', 'reasoning', 'decision'] as const;

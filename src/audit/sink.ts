@@ -3,6 +3,9 @@
 // (chain_id, seq), checks that any row already present is byte-identical, ships checkpoints that
 // cover confirmed records, and retries with capped exponential backoff while PostgreSQL is down.
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { deriveColumns } from './columns.js';
 import { migrate } from './schema.js';
@@ -47,20 +50,30 @@ export class SinkConflictError extends Error {
   }
 }
 
+// A batch travels by COPY into a per-connection temporary table (no per-row parameters to
+// serialise, and PostgreSQL parses COPY text much faster than 19 array parameters), then moves to
+// audit_records in the same transaction, keeping idempotency by (chain_id, seq).
+const STAGING_COLUMNS = `seq bigint, hash text, prev_hash text, record text, kind text, t text, host text, usr text, uid bigint,
+  pid bigint, program text, action text, decision text, tier text, tags text[], policy_id text, bundle_hash text,
+  paths text[], zones text[]`;
+const CREATE_STAGING = `CREATE TEMPORARY TABLE IF NOT EXISTS audit_ingest (${STAGING_COLUMNS}) ON COMMIT DELETE ROWS`;
+const COPY_STAGING = 'COPY audit_ingest FROM STDIN';
 const INSERT_RECORDS = `
 INSERT INTO audit_records (chain_id, seq, hash, prev_hash, record, kind, "time", host, "user", uid, pid,
   program, action, decision, tier, tags, policy_id, bundle_hash, paths, zones)
 SELECT $1, u.seq, u.hash, u.prev_hash, u.record, u.kind, u.t, u.host, u.usr, u.uid, u.pid,
-  u.program, u.action, u.decision, u.tier,
-  u.tags::text[], u.policy_id, u.bundle_hash, u.paths::text[], u.zones::text[]
-FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-  $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
-  $18::text[], $19::text[], $20::text[])
-  AS u(seq, hash, prev_hash, record, kind, t, host, usr, uid, pid, program, action, decision, tier, tags,
-       policy_id, bundle_hash, paths, zones)
+  u.program, u.action, u.decision, u.tier, u.tags, u.policy_id, u.bundle_hash, u.paths, u.zones
+FROM audit_ingest u
 ORDER BY u.seq
 ON CONFLICT (chain_id, seq) DO NOTHING
 RETURNING seq`;
+
+/** One value in COPY text format: \N for NULL; backslash, tab, newline and CR escaped. */
+export function copyField(v: string | number | null): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'number') return String(v);
+  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+}
 
 /**
  * A PostgreSQL array literal of strings. Ragged per-row arrays cannot travel as one 2-D array
@@ -87,6 +100,8 @@ export class PostgresSink {
   private loop: Promise<void> | null = null;
   private backoff: number;
   private lastPersist = 0;
+  /** The connection has its audit_ingest temporary table. */
+  private staged = false;
 
   constructor(private readonly o: SinkOptions) {
     this.confirmedSeq = o.confirmedSeq;
@@ -212,23 +227,37 @@ export class PostgresSink {
       throw err;
     }
     this.client = c;
+    this.staged = false;
     this.state = 'connected';
     this.lastError = undefined;
     this.o.onStatus?.(this.status());
   }
 
   private async insert(lines: CursorLine[]): Promise<void> {
-    const cols: unknown[][] = Array.from({ length: 19 }, () => []);
+    let text = '';
     for (let n = 0; n < lines.length; n++) {
       const l = lines[n]!;
       if (n % 512 === 511) await new Promise((r) => setImmediate(r)); // keep the event loop responsive
       const d = deriveColumns(l.record);
       const row = [l.seq, l.record.hash, l.record.prev_hash, l.line, d.kind, d.time, d.host, d.user, d.uid, d.pid, d.program, d.action,
         d.decision, d.tier, d.tags && arrayLiteral(d.tags), d.policy_id, d.bundle_hash, d.paths && arrayLiteral(d.paths), d.zones && arrayLiteral(d.zones)];
-      for (let i = 0; i < row.length; i++) cols[i]!.push(row[i]);
+      for (let i = 0; i < row.length; i++) text += (i ? '\t' : '') + copyField(row[i] as string | number | null);
+      text += '\n';
     }
     const c = this.client!;
-    const { rows } = await c.query<{ seq: string }>(INSERT_RECORDS, [this.o.chainId, ...cols]);
+    let rows: { seq: string }[];
+    await c.query('BEGIN');
+    try {
+      if (!this.staged) await c.query(CREATE_STAGING);
+      const copy = c.query(copyFrom(COPY_STAGING));
+      await pipeline(Readable.from([Buffer.from(text, 'utf8')]), copy);
+      ({ rows } = await c.query<{ seq: string }>(INSERT_RECORDS, [this.o.chainId]));
+      await c.query('COMMIT');
+      this.staged = true; // created in a committed transaction: it lasts as long as the connection
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
     if (rows.length === lines.length) return;
     // Some rows were there already (a replay after a crash): they must be byte-identical.
     const inserted = new Set(rows.map((r) => Number(r.seq)));

@@ -161,3 +161,22 @@ t.test('awkward strings (quotes, backslashes, braces, NULL, NUL, lone surrogates
   const rows = await db.query<{ paths: string[]; user: string }>('SELECT paths, "user" FROM audit_records WHERE chain_id = $1 AND seq = 1', [log.chainId]);
   t.same(rows[0]!.paths, ['a"b', '/p/a"b'], 'array columns hold the exact strings');
 });
+
+t.test('values COPY must escape (tab, newline, CR, backslash, \\N, quotes, braces, non-ASCII) arrive exactly, columns included', async (t) => {
+  const db = await startPostgres();
+  t.teardown(() => db.stop());
+  const stateDir = join(root, 'copy-escapes');
+  const log = await openAudit({ stateDir, postgres: db.connectionString });
+  const weird = ['a\tb', 'line\nbreak', 'cr\rhere', 'back\\slash', '\\N', 'q"uote', '{brace,comma}', 'NULL', 'é\u{1F600}', ''];
+  for (const w of weird) log.append({ kind: 'decision', user: w, program: w, paths: [w, `/p/${w}`], zones: [w], classification: { tier: w, tags: [w, 'x'] }, decision: 'deny', reasoning: w });
+  await log.flush();
+  await waitFor('records confirmed', () => log.stats().backlog === 0);
+  const chainId = log.chainId;
+  await log.close({ drainMs: 10000 });
+  const [v] = await verifyPostgres(db.connectionString, { chainId });
+  t.ok(v!.ok, 'the chain verifies from PostgreSQL, query columns cross-checked');
+  const rows = await db.query<{ user: string; paths: string[]; tags: string[] }>('SELECT "user", paths, tags FROM audit_records WHERE chain_id = $1 AND kind = $2 ORDER BY seq', [chainId, 'decision']);
+  t.same(rows.map((r) => r.user), weird, 'text columns hold the values as written');
+  t.same(rows.map((r) => r.paths), weird.map((w) => [w, `/p/${w}`]), 'array columns too');
+  t.same(rows.map((r) => r.tags), weird.map((w) => [w, 'x']));
+});
