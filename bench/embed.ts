@@ -3,7 +3,7 @@
 // alone vs layer 1 + embeddings vs layer 1 + embeddings + a simulated LLM on a local stub
 // server, through createClassifier().classifyFile on real files, with confusion matrices.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClassifier } from '../src/classify/index.js';
 import { createEscalation } from '../src/classify/escalate.js';
@@ -146,6 +146,8 @@ const latencySection: BenchScenario = async () => {
       notes: [
         'Shipped lacuna-embed model (WordPiece, 8000-piece vocab, 3 × 32-dim mean-pooled embeddings, MLP head) on onnxruntime-node CPU, 1 intra-op thread, in a worker thread; documents are held-out text cut to the size.',
         'Round trip = postMessage to the worker, tokenise, session.run over all 512-token chunks of the document as one batch, pool, head, reply.',
+        // Wall-clock percentiles on this shared machine follow its load more than the code: say which load they were taken under.
+        `Load average when this section finished (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${cpus().length} cores; CPU time per document is the load-independent figure.`,
       ],
     };
   } finally {

@@ -115,7 +115,6 @@ function basicTokenizeGeneral(text: string, lowercase: boolean, out: string[]): 
   flush();
 }
 
-
 // What the basic tokenizer does with a character.
 const DROP = 0;
 const SEPARATE = 1;
@@ -123,7 +122,7 @@ const ALONE = 2;
 const WORD = 3;
 
 // Per-tokenizer table of ASCII codes: ≥ 0 is the (lowercased) unit a word character adds;
-// below zero, one of these, or ALONE_BASE - id for punctuation that is the token `id`.
+// below zero, one of these, or ASCII_ALONE_BASE - id for punctuation that is the token `id`.
 const ASCII_DROP = -1;
 const ASCII_SEPARATE = -2;
 const ASCII_ALONE_BASE = -3;
