@@ -1,7 +1,7 @@
 // The decision document: how an entrypoint's value becomes a Decision, and the
 // fail-closed shapes for undefined results and evaluation errors.
 
-import { type Value, isObj, objGet, stringify, toJSON } from './value.js';
+import { type PlainObj, type RObj, type Value, isObj, objGet, stringify, toJSON } from './value.js';
 
 export interface Decision {
   allow: boolean;
@@ -14,7 +14,18 @@ export interface Decision {
 function strings(v: Value | undefined): string[] {
   if (v === undefined || v === null) return [];
   const xs = Array.isArray(v) ? v : typeof v === 'object' && 'sorted' in v ? (toJSON(v) as Value[]) : [v];
-  return xs.map((x) => (typeof x === 'string' ? x : stringify(x)));
+  // A fresh array (the policy's values may be cached and shared); a loop, not map, on the hot path.
+  const out = new Array<string>(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    out[i] = typeof x === 'string' ? x : stringify(x);
+  }
+  return out;
+}
+
+/** A field of the decision object: read in place on plain objects (none of these names is inherited). */
+function field(o: PlainObj | RObj, k: 'allow' | 'policy_id' | 'reasoning' | 'alternatives' | 'obligations'): Value | undefined {
+  return o.constructor === Object ? (o as PlainObj)[k] : objGet(o, k);
 }
 
 /** Maps an entrypoint value to a Decision; anything but `allow: true` denies. */
@@ -40,15 +51,15 @@ export function toDecision(v: Value | undefined, entrypoint: string): Decision {
       obligations: [],
     };
   }
-  const allow = objGet(v, 'allow');
-  const id = objGet(v, 'policy_id');
-  const why = objGet(v, 'reasoning');
+  const allow = field(v, 'allow');
+  const id = field(v, 'policy_id');
+  const why = field(v, 'reasoning');
   return {
     allow: allow === true,
     policy_id: typeof id === 'string' ? id : entrypoint,
     reasoning: typeof why === 'string' ? why : allow === true ? 'allowed by policy' : 'denied by policy',
-    alternatives: strings(objGet(v, 'alternatives')),
-    obligations: strings(objGet(v, 'obligations')),
+    alternatives: strings(field(v, 'alternatives')),
+    obligations: strings(field(v, 'obligations')),
   };
 }
 
