@@ -24,6 +24,9 @@ struct Info {
   bool exact = false;
   Set ex;   // when exact: every string the node can match (no context)
   Set req;  // every match contains one of these (empty: nothing known)
+  // Every match starts with one of `pre` and ends with one of `suf` (empty: nothing known);
+  // they let a factor run on across a part that is not exact ("h:" then ":h" gives "h::h").
+  Set pre, suf;
 };
 
 uint32_t SatAdd(uint32_t a, uint32_t b) { return (a == kUnboundedLen || b == kUnboundedLen || a + b < a) ? kUnboundedLen : a + b; }
@@ -192,6 +195,19 @@ bool Product(const Set& a, const Set& b, Set* out) {
   return true;
 }
 
+// Keeps the first (or, for suffixes, the last) kMaxFactorLen positions of each string.
+Set Clip(Set s, bool keep_end) {
+  for (auto& x : s)
+    if (x.cls.size() > kMaxFactorLen) {
+      if (keep_end) x.cls.erase(x.cls.begin(), x.cls.end() - kMaxFactorLen);
+      else x.cls.resize(kMaxFactorLen);
+    }
+  return s;
+}
+
+const Set& Starts(const Info& x) { return x.exact ? x.ex : x.pre; }
+const Set& Ends(const Info& x) { return x.exact ? x.ex : x.suf; }
+
 Info Empty() {
   Info i;
   i.exact = true;
@@ -209,6 +225,35 @@ Info OneClass(const ByteClass& c) {
   i.ex = {f};
   i.req = i.ex;
   return i;
+}
+
+// What every match of parts[0..k) starts with: exact parts joined, then the first other part's
+// starts (or nothing known when a part has none).
+Set JoinStarts(const std::vector<Info>& parts) {
+  Set acc = {Factor()};
+  for (const Info& p : parts) {
+    Set next;
+    if (!Product(acc, Clip(Starts(p), false), &next)) break;
+    acc = Clip(std::move(next), false);
+    if (!p.exact) break;
+  }
+  for (const auto& x : acc)
+    if (x.cls.empty()) return {};
+  return acc;
+}
+
+Set JoinEnds(const std::vector<Info>& parts) {
+  Set acc = {Factor()};
+  for (size_t i = parts.size(); i-- > 0;) {
+    const Info& p = parts[i];
+    Set next;
+    if (!Product(Clip(Ends(p), true), acc, &next)) break;
+    acc = Clip(std::move(next), true);
+    if (!p.exact) break;
+  }
+  for (const auto& x : acc)
+    if (x.cls.empty()) return {};
+  return acc;
 }
 
 Info Concat(const std::vector<Info>& parts) {
@@ -242,13 +287,25 @@ Info Concat(const std::vector<Info>& parts) {
       continue;
     }
     out.exact = false;
+    // The run goes on into this part's starts (it ends inside the part: all of the part and
+    // what follows may come after it).
+    Set into;
+    if (!p.exact && !p.pre.empty() && Product(run, Clip(p.pre, false), &into)) run = std::move(into);
     commit_run(i);
-    run = p.exact ? p.ex : Set{Factor()};
-    run_from = p.exact ? i : i + 1;
+    if (p.exact) {
+      run = p.ex;
+      run_from = i;
+    } else {
+      // A new run starts with this part's ends: it begins inside the part.
+      run = p.suf.empty() ? Set{Factor()} : Clip(p.suf, true);
+      run_from = i + 1;
+    }
   }
   commit_run(k);
   if (out.exact) out.ex = run;
   else out.ex.clear();
+  out.pre = JoinStarts(parts);
+  out.suf = JoinEnds(parts);
   return out;
 }
 
@@ -280,6 +337,21 @@ Info Alternate(const std::vector<Info>& alts) {
   }
   if (all_req) out.req = ShrinkFactors(req);
   if (out.exact) out.req = Better(out.req, ShrinkFactors(out.ex));
+  bool all_pre = true, all_suf = true;
+  for (const Info& a : alts) {
+    const Set& st = Starts(a);
+    const Set& en = Ends(a);
+    all_pre = all_pre && !st.empty() && out.pre.size() + st.size() <= kMaxSet;
+    all_suf = all_suf && !en.empty() && out.suf.size() + en.size() <= kMaxSet;
+    if (all_pre) out.pre.insert(out.pre.end(), st.begin(), st.end());
+    if (all_suf) out.suf.insert(out.suf.end(), en.begin(), en.end());
+  }
+  if (!all_pre) out.pre.clear();
+  if (!all_suf) out.suf.clear();
+  for (const auto& x : out.pre)
+    if (x.cls.empty()) out.pre.clear();
+  for (const auto& x : out.suf)
+    if (x.cls.empty()) out.suf.clear();
   return out;
 }
 
@@ -309,6 +381,10 @@ Info Repeat(const Info& x, uint32_t lo, uint32_t hi) {
     power = std::move(next);
     powers.push_back(power);
     if (k <= lo) best_power = power, best_k = k;
+  }
+  if (lo >= 1) {
+    out.pre = Clip(Starts(x), false);
+    out.suf = Clip(Ends(x), true);
   }
   if (lo >= 1)
     out.req = Better(Widened(AsFactors(x), 0, ByteClass(), rest(1), rest_bytes(1)),

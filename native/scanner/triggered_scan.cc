@@ -19,7 +19,7 @@
 namespace lacuna {
 namespace {
 
-constexpr size_t kBlock = 64 << 10;
+constexpr size_t kBlock = 16 << 10;
 constexpr size_t kMergeGap = 32;  // spans closer than this are searched as one
 // A fingerprint position p reports factors starting at p - 12 at the earliest (16-position
 // factors, 4-position fingerprints); 16 keeps a margin.
