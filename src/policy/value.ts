@@ -108,12 +108,14 @@ const entryKey = (e: [Value, Value]): Value => e[0];
 
 /** Composite members a set compares with `equal` before it hashes them (hashing a record costs more than a few comparisons). */
 const FEW_COMPOSITES = 8;
+/** Shared empty set for sets without string members; replaced, never written. */
+const NO_STRINGS: Set<string> = new Set();
 /** Shared empty list for sets without composite members; replaced, never written. */
 const NO_COMPOSITES: Value[] = Object.freeze([]) as unknown as Value[];
 
 export class RSet {
   /** String members (the common case) keyed by themselves: no key building on add/has. */
-  private readonly strs = new Set<string>();
+  private strs: Set<string> = NO_STRINGS;
   /** Other members by hash key; composite keys are per-set (collision chains), never compare them across sets. */
   private other: Map<string, Value> = EMPTY_MAP;
   /** Composite members (arrays, objects, sets) while there are few, unhashed; null once they live in `other`. */
@@ -126,6 +128,8 @@ export class RSet {
   add(v: Value): void {
     this.order = null;
     if (typeof v === 'string') {
+      // The Set is made on the first string (empty sets are common: rules with no members).
+      if (this.strs === NO_STRINGS) this.strs = new Set();
       this.strs.add(v);
       return;
     }
