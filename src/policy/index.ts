@@ -58,6 +58,12 @@ export interface LoadOptions {
    * (`policy-error`). Set false for OPA's exact behaviour.
    */
   strictBuiltinErrors?: boolean;
+  /**
+   * Rego engine only: compile rule definitions to generated JavaScript (default true). False
+   * evaluates with the closure compiler alone, e.g. where `new Function` is not allowed, or
+   * to compare the two.
+   */
+  codegen?: boolean;
 }
 
 const REF_QUERY = /^\s*data((?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$/;
@@ -109,7 +115,7 @@ export async function loadPolicyBundle(path: string, opts: LoadOptions = {}): Pr
     };
   }
 
-  const policy = compileModules(contents.modules, contents.data);
+  const policy = compileModules(contents.modules, contents.data, { codegen: opts.codegen ?? true });
   const strict = opts.strictBuiltinErrors ?? true;
   const decideAt = policy.preparePath(epPath);
   const evalOpts = { strict };
