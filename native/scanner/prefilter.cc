@@ -88,7 +88,7 @@ void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_
   };
   // A bucket opened by a fingerprint commoner than this belongs to its rule alone, so that it
   // goes quiet once that rule is saturated.
-  constexpr double kExclusiveRate = 1.0 / 4096;
+  constexpr double kExclusiveRate = 1.0 / 65536;
   std::vector<int64_t> owner(kBuckets, -1);
   std::vector<std::pair<int, Pending>> placed;
   for (Pending& f : all) {
