@@ -320,3 +320,27 @@ t.test('UTF-8 bytes give the ids of the string Buffer decodes them to, malformed
   const view = outer.subarray(3, 3 + Buffer.byteLength(inner));
   t.same(Array.from(tok.encodeBatch([view]).inputIds, Number), Array.from(tok.encodeBatch([inner]).inputIds, Number));
 });
+
+t.test('encodeBatches splits texts into batches of at most rowsPerBatch rows, never splitting a text', async (t) => {
+  const vocab = readVocab(fixtureVocab);
+  const tok = new WordPieceTokenizer(vocab, { maxLength: 6 });
+  // 4 ids a row: 'the ' × k is k ids, so these texts take 1, 3, 1, 5, 2 rows.
+  const texts = [1, 9, 2, 20, 5].map((k) => 'the '.repeat(k));
+  const batches = tok.encodeBatches(texts, Infinity, 4);
+  t.same(batches.map((b) => b.rowsPerText), [[1, 3], [1], [5], [2]]);
+  const alone = texts.map((x) => tok.encodeChunks(x));
+  let i = 0;
+  for (const b of batches) {
+    let r = 0;
+    for (const rows of b.rowsPerText) {
+      const want = alone[i++]!;
+      for (let k = 0; k < rows; k++, r++) {
+        const got = Array.from(b.inputIds.subarray(r * b.seq, r * b.seq + want.lengths[k]!), Number);
+        t.same(got, Array.from(want.inputIds.subarray(k * want.seq, k * want.seq + want.lengths[k]!), Number));
+      }
+    }
+  }
+  t.same(tok.encodeBatches(texts, 2, 4).map((b) => b.rowsPerText), [[1, 2, 1], [2, 2]], 'maxChunks caps rows before they are counted');
+  t.equal(tok.encodeBatches(texts).length, 1, 'no budget: one batch');
+  t.throws(() => tok.encodeBatch([]), { code: 'tokenizer_error' });
+});

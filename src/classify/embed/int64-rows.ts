@@ -23,6 +23,11 @@ export interface IdSpan {
   count: number;
 }
 
+/** Rows that `count` ids take: at most `body` ids a row, at most `maxChunks` rows, at least one. */
+export function rowsFor(count: number, body: number, maxChunks: number): number {
+  return Math.max(1, Math.min(maxChunks, Math.ceil(count / body)));
+}
+
 /**
  * Each span's ids as [CLS] … [SEP] rows of at most `body` ids, at most `maxChunks` rows per span
  * (the rest is dropped) and at least one, all in one padded batch with attention mask.
@@ -38,7 +43,7 @@ export function chunkRows(
   const firstIds: number[] = [];
   const rowsPerText: number[] = [];
   for (const { start, count } of spans) {
-    const rows = Math.max(1, Math.min(maxChunks, Math.ceil(count / body)));
+    const rows = rowsFor(count, body, maxChunks);
     rowsPerText.push(rows);
     for (let r = 0; r < rows; r++) {
       lengths.push(Math.min(body, Math.max(0, count - r * body)) + 2);

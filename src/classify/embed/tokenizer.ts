@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isAsciiPunct, isCjk, isDropped, isSeparator, wordPieces } from './basic-chars.js';
-import { chunkRows, type IdSpan, type Int64Rows } from './int64-rows.js';
+import { chunkRows, rowsFor, type IdSpan, type Int64Rows } from './int64-rows.js';
 import { VocabTrie } from './vocab-trie.js';
 import { foldUnit, WORD_HASH_SEED, WordTable } from './word-table.js';
 
@@ -242,14 +242,33 @@ export class WordPieceTokenizer {
    * longest row). A text may be UTF-8 bytes: tokenised as they are, without building the string.
    */
   encodeBatch(texts: readonly (string | Uint8Array)[], maxChunks = Infinity): EncodedBatch {
+    if (texts.length === 0) throw new TokenizerError('a batch needs at least one text');
+    return this.encodeBatches(texts, maxChunks, Infinity)[0]!;
+  }
+
+  /**
+   * The texts' chunks as consecutive padded batches of at most `rowsPerBatch` rows (a text
+   * with more rows has a batch of its own; a text's rows are never split between batches).
+   */
+  encodeBatches(texts: readonly (string | Uint8Array)[], maxChunks = Infinity, rowsPerBatch = Infinity): EncodedBatch[] {
     this.count = 0;
-    const spans: IdSpan[] = [];
+    const body = this.maxLength - 2;
+    const groups: IdSpan[][] = [[]];
+    let rows = 0;
     for (const text of texts) {
       const start = this.count;
       this.appendIds(text);
-      spans.push({ start, count: this.count - start });
+      const span = { start, count: this.count - start };
+      const r = rowsFor(span.count, body, maxChunks);
+      if (groups[groups.length - 1]!.length > 0 && rows + r > rowsPerBatch) {
+        groups.push([]);
+        rows = 0;
+      }
+      groups[groups.length - 1]!.push(span);
+      rows += r;
     }
-    return chunkRows(this.ids, spans, this.maxLength - 2, maxChunks, { cls: this.clsId, sep: this.sepId, pad: this.padId });
+    const special = { cls: this.clsId, sep: this.sepId, pad: this.padId };
+    return groups.filter((spans) => spans.length > 0).map((spans) => chunkRows(this.ids, spans, body, maxChunks, special));
   }
 
   /**

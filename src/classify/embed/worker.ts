@@ -1,6 +1,7 @@
 // Worker-thread entry for layer 2: owns the one onnxruntime session and the tokenizer, so
 // tokenising 64 KiB and running the model never block the FUSE event loop. Each request is a
-// batch of texts; all their chunks run as one padded batch, pooled, then recombined per text.
+// batch of texts; their chunks run as padded batches of up to ROWS_PER_RUN rows, are pooled,
+// then recombined per text.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -10,6 +11,12 @@ import { poolChunks } from './pool.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
 
 const init = workerData as WorkerInit;
+// Rows (of up to 512 tokens) per session.run. Texts asked for together share runs up to this
+// size, which spreads the per-run overhead of small files; beyond it a run buys nothing (the
+// shipped model is a lookup and a masked mean) and its intermediate [rows, seq, dim] tensor
+// falls out of cache: 16 files of 64 KiB in one run of ~480 rows took ~1.5× the CPU of
+// one run per file. A 64 KiB document is ~30 rows, so it runs on its own.
+const ROWS_PER_RUN = 32;
 const port = parentPort!;
 
 async function start(spec: ModelSpec): Promise<{ session: ort.InferenceSession; tok: WordPieceTokenizer }> {
@@ -36,41 +43,42 @@ async function embed(
 ): Promise<Extract<WorkerReply, { type: 'result' }>> {
   const t0 = performance.now();
   // Tokenised from the UTF-8 bytes, never built as a string; a character cut by the byte
-  // budget decodes to U+FFFD, which the tokenizer drops. All texts' chunks in one padded
-  // batch: one session.run.
-  const batch = tok.encodeBatch(docs, init.maxChunks);
-  const { inputIds: ids, attentionMask: mask, rows, seq } = batch;
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const name of session.inputNames) {
-    // Single-segment input: token types are all zero, allocated only for models that take them.
-    const data = name === 'input_ids' ? ids : name === 'attention_mask' ? mask : name === 'token_type_ids' ? new BigInt64Array(rows * seq) : undefined;
-    if (!data) throw new Error(`model input "${name}" is not one of input_ids, attention_mask, token_type_ids`);
-    feeds[name] = new ort.Tensor('int64', data, [rows, seq]);
-  }
-  const out = await session.run(feeds);
-  const name = spec.outputName ?? session.outputNames[0]!;
-  const tensor = out[name];
-  if (!tensor) throw new Error(`model has no output "${name}" (outputs: ${session.outputNames.join(', ')})`);
-  const pooledRows = poolChunks(tensor.data as Float32Array, tensor.dims as number[], mask, rows, seq, spec.pooling);
+  // budget decodes to U+FFFD, which the tokenizer drops.
+  const batches = tok.encodeBatches(docs, init.maxChunks, ROWS_PER_RUN);
   const embeddings: Float32Array[] = [];
   const tokens: number[] = [];
   const chunks: number[] = [];
-  let r = 0;
-  for (const textRows of batch.rowsPerText) {
-    const dim = pooledRows.dim;
-    const v = new Float32Array(dim);
-    let total = 0;
-    // Chunk means weighted by their token counts = the mean over every token of the text.
-    for (let i = 0; i < textRows; i++, r++) {
-      const w = batch.lengths[r]!;
-      total += w;
-      const row = pooledRows.data.subarray(r * dim, (r + 1) * dim);
-      for (let k = 0; k < dim; k++) v[k]! += w * row[k]!;
+  for (const batch of batches) {
+    const { inputIds: ids, attentionMask: mask, rows, seq } = batch;
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const name of session.inputNames) {
+      // Single-segment input: token types are all zero, allocated only for models that take them.
+      const data = name === 'input_ids' ? ids : name === 'attention_mask' ? mask : name === 'token_type_ids' ? new BigInt64Array(rows * seq) : undefined;
+      if (!data) throw new Error(`model input "${name}" is not one of input_ids, attention_mask, token_type_ids`);
+      feeds[name] = new ort.Tensor('int64', data, [rows, seq]);
     }
-    for (let k = 0; k < dim; k++) v[k]! /= total;
-    embeddings.push(v);
-    tokens.push(total);
-    chunks.push(textRows);
+    const out = await session.run(feeds);
+    const name = spec.outputName ?? session.outputNames[0]!;
+    const tensor = out[name];
+    if (!tensor) throw new Error(`model has no output "${name}" (outputs: ${session.outputNames.join(', ')})`);
+    const pooledRows = poolChunks(tensor.data as Float32Array, tensor.dims as number[], mask, rows, seq, spec.pooling);
+    let r = 0;
+    for (const textRows of batch.rowsPerText) {
+      const dim = pooledRows.dim;
+      const v = new Float32Array(dim);
+      let total = 0;
+      // Chunk means weighted by their token counts = the mean over every token of the text.
+      for (let i = 0; i < textRows; i++, r++) {
+        const w = batch.lengths[r]!;
+        total += w;
+        const row = pooledRows.data.subarray(r * dim, (r + 1) * dim);
+        for (let k = 0; k < dim; k++) v[k]! += w * row[k]!;
+      }
+      for (let k = 0; k < dim; k++) v[k]! /= total;
+      embeddings.push(v);
+      tokens.push(total);
+      chunks.push(textRows);
+    }
   }
   return { type: 'result', id: 0, embeddings, tokens, chunks, ms: performance.now() - t0 };
 }
