@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { PolicyError, compileModules } from '../../src/policy/index.js';
+import { PolicyError, compileModules, loadPolicyBundle } from '../../src/policy/index.js';
 import { fromJS, toJSON } from '../../src/policy/value.js';
 
 interface Case {
@@ -50,6 +50,7 @@ const CASES: Case[] = [
   { name: 'equality with constants of each kind', rego: 'p := [1 == 1.0, "a" == input.s, input.n == "1", input.b != true, null == input.z, input.big == 1795000000000000000, input.one == 1]', input: { s: 'a', n: 1, b: true, z: null, big: 1795000000000000000n, one: 1n }, want: [true, true, false, false, true, true, true] },
   { name: 'constant array indexes', rego: 'p := [input.xs[0], input.xs[1], count([x | x := input.xs[5]]), count([x | x := input.o[0]])]', input: { xs: ['a', 'b'], o: { '0': 'zero' } }, want: ['a', 'b', 0, 0] },
   { name: 'array.concat with empty sides', rego: 'p := [array.concat([], input.xs), array.concat(input.xs, []), array.concat(input.xs, input.xs)]', input: { xs: [1] }, want: [[1], [1], [1, 1]] },
+  { name: 'functions indexed by a first argument of each kind', rego: 'f("a") := 1\nf(1) := 2\nf(true) := 3\nf(null) := 4\nf(x) := 5 if is_array(x)\np := [f("a"), f(1), f(true), f(null), f([1]), count([y | y := f("zz")]), f(input.s)]', input: { s: 'a' }, want: [1, 2, 3, 4, 5, 0, 1] },
   { name: 'partial objects (closure-compiled) beside generated rules', rego: 'p[k] := v if { some k in ["a", "b"]; v := upper(k) }', want: { a: 'A', b: 'B' } },
 ];
 
@@ -73,6 +74,15 @@ for (const c of CASES) {
     else t.same(gen.value, c.want);
   });
 }
+
+t.test('a bundle loaded with codegen: false decides the same', async (t) => {
+  const dir = path.resolve(import.meta.dirname, '../../policies');
+  const gen = await loadPolicyBundle(dir);
+  const ref = await loadPolicyBundle(dir, { codegen: false });
+  const input = { action: 'create', source: { tier: 'PROPRIETARY', tags: ['PII'], content: { tier: 'INTERNAL', findings: [] }, lineage: { files: [{ path: '/g/a' }], copy_of: '/g/a' } }, destination: { path: '/tmp/a', zone: 'tmp', zone_kind: 'unmanaged' }, user: { name: 'alice' }, process: { comm: 'cp' }, time: { ns: 1n, hour: 12, weekday: 'Monday' }, purpose: null, exceptions: [] };
+  t.same(gen.decide(input), ref.decide(input));
+  t.equal(gen.decide(input).allow, false);
+});
 
 t.test('the default bundle decides the same with and without generated code', async (t) => {
   const dir = path.resolve(import.meta.dirname, '../../policies');

@@ -10,7 +10,7 @@ import { ObjBuilder, RSet, type Value, equal, isObj, keyOf, objEntries } from '.
 import { BodyCompiler, type CompileEnv, type DetStep } from './body.js';
 import { Resolver } from './resolve.js';
 import { type TreeNode, nodeValue } from './tree.js';
-import { type GenDef, type GenSetDef, firstOf, generateMembers, generateValue, unionOf } from './gen/def.js';
+import { type GenDef, type GenSetDef, firstOf, generateMembers, generateValue, switchOnString, unionOf } from './gen/def.js';
 
 interface Clause {
   run: Step;
@@ -232,15 +232,14 @@ export function compileNode(
       const tryAll = (ds: Def[]): GenDef => firstOf(ds.map((d) => d.gen!), ds.map((d) => () => conflict(msg, d.rule.loc)), fallback);
       const allFn = tryAll(defs);
       const alwaysFn = tryAll(always);
-      const stringFns = new Map([...byString].map(([k, ds]) => [k, tryAll(ds)]));
       const keyFns = new Map([...byKey].map(([k, ds]) => [k, tryAll(ds)]));
-      node.call = (args, c) => {
-        if (!useIndex || !args.length) return allFn(c, args);
-        const a0 = args[0]!;
-        if (typeof a0 === 'string') return (stringFns.get(a0) ?? alwaysFn)(c, args);
-        if (typeof a0 === 'object' && a0 !== null) return allFn(c, args);
-        return (keyFns.get(keyOf(a0)) ?? alwaysFn)(c, args);
-      };
+      if (!useIndex) {
+        node.call = (args, c) => allFn(c, args);
+        return;
+      }
+      // Other scalars (numbers, booleans, null) by their key; strings by a generated switch.
+      const byOtherKey = (c: Ctx, args: Value[] | null): Value | undefined => (keyFns.get(keyOf(args![0]!)) ?? alwaysFn)(c, args);
+      node.call = switchOnString([...byString].map(([k, ds]) => [k, tryAll(ds)]), alwaysFn, allFn, byOtherKey);
       return;
     }
     node.call = (args, c) => {

@@ -99,6 +99,18 @@ export function firstOf(parts: GenDef[], conflicts: Array<() => PolicyError>, fa
   return new Function('equal', 'fallback', ...names, ...xs, src)(equal, fallback, ...parts, ...conflicts) as GenDef;
 }
 
+/**
+ * A function's call indexed by its first argument: a string picks its definitions through a
+ * `switch` over the indexed constants (else `unindexed`), a composite tries `all`, other
+ * scalars go to `other`; no arguments (a default's evaluation) tries `all`.
+ */
+export function switchOnString(cases: Array<[string, GenDef]>, unindexed: GenDef, all: GenDef, other: GenDef): (args: Value[], c: Ctx) => Value | undefined {
+  const names = cases.map((_, i) => `f${i}`);
+  const arms = cases.map(([k], i) => `case ${JSON.stringify(k)}: return ${names[i]}(c, args);`).join('\n');
+  const src = `"use strict";\nreturn function generatedCall(args, c) {\nif (args.length === 0) return all(c, args);\nconst a0 = args[0];\nif (typeof a0 === 'string') {\nswitch (a0) {\n${arms}\ndefault: return unindexed(c, args);\n}\n}\nif (typeof a0 === 'object' && a0 !== null) return all(c, args);\nreturn other(c, args);\n};`;
+  return new Function('unindexed', 'all', 'other', ...names, src)(unindexed, all, other, ...cases.map(([, f]) => f)) as (args: Value[], c: Ctx) => Value | undefined;
+}
+
 /** A partial set rule whose definitions are all generated: one call site per definition (each can be inlined). */
 export function unionOf(parts: GenSetDef[]): (c: Ctx) => Value {
   const names = parts.map((_, i) => `d${i}`);
