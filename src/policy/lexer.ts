@@ -110,6 +110,17 @@ export function lex(src: Source): Token[] {
   return out;
 }
 
+/**
+ * The engine's unique (internalized) copy of a string. A literal built character by character
+ * is a rope; every hash or comparison of a rope walks it. Internalized, the constant is flat and
+ * compares by identity with every equal constant, the generated code's literals included.
+ */
+export function intern(s: string): string {
+  const o: Record<string, 0> = { [s]: 0 };
+  for (const k in o) return k;
+  return s;
+}
+
 function readString(s: string, i: number, fail: (m: string, at: number) => never): { value: string; end: number } {
   const start = i;
   i++;
@@ -117,7 +128,7 @@ function readString(s: string, i: number, fail: (m: string, at: number) => never
   while (true) {
     if (i >= s.length || s[i] === '\n') fail('non-terminated string', start);
     const ch = s[i]!;
-    if (ch === '"') return { value, end: i + 1 };
+    if (ch === '"') return { value: intern(value), end: i + 1 };
     if (ch === '\\') {
       const e = s[i + 1];
       switch (e) {
