@@ -120,7 +120,7 @@ const decisionLatency: BenchScenario = async () => {
     notes: [
       `Per-call latencies measured with process.hrtime.bigint(); the timer's own median (${overhead} ns) is subtracted.`,
       'Inputs are the documented policy input (docs/POLICIES.md) with time.ns as a bigint; each call includes building the decision document.',
-      'Baseline: the same bundle loaded with `codegen: false` (rule definitions evaluated by the closure compiler), measured right after, in the same run.',
+      'Baseline: the same bundle loaded with `codegen: false` (rule definitions evaluated by the closure compiler), measured after the generated-code cases, in the same run.',
     ],
   };
 };
