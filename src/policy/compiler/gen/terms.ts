@@ -6,28 +6,13 @@
 // the closure compiler and called from the generated code (`embed*`).
 
 import type { Body, Term } from '../../ast.js';
-import type { Builtin } from '../../builtins/types.js';
-import { sprintfParts } from '../../builtins/strings.js';
 import type { Ctx, Getter, Step } from '../../eval/runtime.js';
 import { isConstTerm, type TermC, unsafe } from '../steps.js';
 import { BodyCompiler } from '../body.js';
+import { emitBuiltin, identityLiteral, prepared, stringFormat } from './calls.js';
 import { type Emitter, loopOver } from './emitter.js';
 
 export type K = (x: string) => void;
-
-/** A constant equal only to itself (no number/bigint or composite equality to honour). */
-function identityLiteral(t: Term): boolean {
-  return t.t === 'scalar' && (typeof t.v === 'string' || typeof t.v === 'boolean' || t.v === null);
-}
-
-/** `sprintf(<constant format>, [<one term per verb>])` with only %s/%v verbs: the format's parts, else null. */
-function stringFormat(t: Term & { t: 'call' }): { format: string; pieces: string[]; last: string } | null {
-  const [f, a] = t.args;
-  if (t.args.length !== 2 || f!.t !== 'scalar' || typeof f!.v !== 'string' || a!.t !== 'array') return null;
-  const parts = sprintfParts(f!.v);
-  if (parts === null || parts.verbs.length !== a!.items.length || parts.verbs.includes(100 /* d */)) return null;
-  return { format: f!.v, pieces: parts.pieces, last: parts.last };
-}
 
 export abstract class TermGen extends BodyCompiler {
   protected abstract readonly em: Emitter;
@@ -198,7 +183,7 @@ export abstract class TermGen extends BodyCompiler {
     const head = t.head;
     if (head.t === 'var' && this.slot(head) === undefined) {
       const name = head.name;
-      if (name === 'input') return this.bindRead('c.input', (x) => this.genPath(x, t.path, B, k, false));
+      if (name === 'input') return this.bindRead('c.input', (x) => this.genPath(x, t.path, B, k));
       if (name === 'data') return this.genDataRef(t, B, k);
       const imp = this.env.imports.get(name);
       if (imp) {
@@ -211,7 +196,7 @@ export abstract class TermGen extends BodyCompiler {
       }
       throw unsafe(name, head.loc);
     }
-    this.genTerm(head, B, (h) => this.genPath(h, t.path, B, k, false));
+    this.genTerm(head, B, (h) => this.genPath(h, t.path, B, k));
   }
 
   /** `data.…` refs: a rule's value straight from the evaluation cache; other shapes through the closure compiler. */
@@ -242,7 +227,7 @@ export abstract class TermGen extends BodyCompiler {
       const prefix = offTree ? stat : stat.slice(0, i);
       const read = offTree ? `lookupPath(c.data, ${em.ref(prefix)})` : `nodeValue(c, ${em.ref(node)})`;
       return this.bindRead(`(noOverrides ? ${read} : dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)}))`, (x) =>
-        this.genPath(x, path.slice(prefix.length), B, k, false),
+        this.genPath(x, path.slice(prefix.length), B, k),
       );
     }
     if (node.kind === 'function') return this.embedTerm(this.dataRef(path, B), k);
@@ -250,7 +235,7 @@ export abstract class TermGen extends BodyCompiler {
     const rest = path.slice(i);
     const key = `rule ${node.id}`;
     const known = em.reuse(key);
-    if (known !== undefined) return this.genPath(known, rest, B, k, false);
+    if (known !== undefined) return this.genPath(known, rest, B, k);
     // Ctx.ruleValue in place, so that each site calls one rule's evaluator (a call V8 can inline);
     // a pending entry (recursion) is left to ruleValue, which raises the error.
     const n = em.ref(node);
@@ -266,13 +251,13 @@ export abstract class TermGen extends BodyCompiler {
     em.close(` else ${v} = dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)});`);
     em.line(`if (${v} === undefined) ${em.fail}`);
     em.remember(key, v);
-    this.genPath(v, rest, B, k, false);
+    this.genPath(v, rest, B, k);
   }
 
   /** Applies ref path elements: ground keys look up, unbound vars and patterns enumerate. */
-  protected genPath(base: string, path: Term[], B: Set<number>, k: K, fresh: boolean): void {
+  protected genPath(base: string, path: Term[], B: Set<number>, k: K): void {
     const em = this.em;
-    if (!path.length) return fresh ? this.bind(base, k) : k(base);
+    if (!path.length) return k(base);
     const walk = (v: string, j: number): void => {
       if (j === path.length) return k(v);
       const p = path[j]!;
@@ -305,8 +290,7 @@ export abstract class TermGen extends BodyCompiler {
       if (this.singleValued(p, B)) return this.genTerm(p, B, key);
       return this.bind(`${em.ref(this.getter(p, B))}(${em.frame()})`, key);
     };
-    if (fresh) this.bind(base, (b) => walk(b, 0));
-    else walk(base, 0);
+    walk(base, 0);
   }
 
   // ---------- patterns ----------
@@ -346,14 +330,6 @@ export abstract class TermGen extends BodyCompiler {
 
   // ---------- calls ----------
 
-  /** The builtin, or its specialisation for a constant first argument (same name, so errors read the same). */
-  private prepared(t: Term & { t: 'call' }, b: Builtin): Builtin {
-    const a0 = t.args[0];
-    if (!b.prepare || a0 === undefined || a0.t !== 'scalar') return b;
-    const fn = b.prepare(a0.v);
-    return fn ? { ...b, fn, fn1: undefined } : b;
-  }
-
   protected genCall(t: Term & { t: 'call' }, B: Set<number>, k: K): void {
     const { r, invoke } = this.callTarget(t);
     if (r.builtin?.relation) return this.embedTerm(this.call(t, B), k);
@@ -372,7 +348,7 @@ export abstract class TermGen extends BodyCompiler {
         em.line(`let ${v};`);
         em.line(`if (noMocks && ${strings || 'true'}) ${v} = ${joined};`);
         em.open('else');
-        this.emitBuiltin(v, this.prepared(t, r.builtin!), [em.literal(text.format), `[${xs.join(', ')}]`], inv, loc);
+        emitBuiltin(em, v, prepared(t, r.builtin!), [em.literal(text.format), `[${xs.join(', ')}]`], inv, loc);
         em.close();
         em.line(`if (${v} === undefined) ${em.fail}`);
         k(v);
@@ -389,19 +365,9 @@ export abstract class TermGen extends BodyCompiler {
       if (r.builtin!.fn2 && xs.length === 2) return this.bind(`(noMocks ? ${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]}) : ${inv}(${args}, c, ${loc}))`, k);
       const v = em.temp();
       em.line(`let ${v};`);
-      this.emitBuiltin(v, this.prepared(t, r.builtin!), xs, inv, loc);
+      emitBuiltin(em, v, prepared(t, r.builtin!), xs, inv, loc);
       em.line(`if (${v} === undefined) ${em.fail}`);
       k(v);
     });
-  }
-
-  /** Assigns a builtin's result to `v`: called in place (one call target per site) with callBuiltin's error handling, or through `with` mocks. */
-  private emitBuiltin(v: string, b: Builtin, xs: string[], inv: string, loc: string): void {
-    const em = this.em;
-    const args = `[${xs.join(', ')}]`;
-    const e = em.temp('e');
-    const direct = b.fn1 && xs.length === 1 ? `${em.ref(b.fn1)}(${xs[0]})` : `${em.ref(b.fn)}(${args}, c)`;
-    em.line(`if (!noMocks) ${v} = ${inv}(${args}, c, ${loc});`);
-    em.line(`else try { ${v} = ${direct}; } catch (${e}) { ${v} = builtinFailure(${e}, ${em.ref(b)}, c, ${loc}); }`);
   }
 }
