@@ -713,8 +713,8 @@ class Parser {
 double ClassRarity(const ByteClass& c) {
   const double* f = ByteFreq();
   double s = 0;
-  for (size_t b = 0; b < 256; ++b)
-    if (c.test(b)) s += f[b];
+  if (c.all()) return 0;
+  for (size_t b = c._Find_first(); b < 256; b = c._Find_next(b)) s += f[b];
   return s <= 0 ? 20 : -std::log2(std::min(1.0, s));
 }
 

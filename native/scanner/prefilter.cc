@@ -92,21 +92,33 @@ void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_
   std::vector<int64_t> owner(kBuckets, -1);
   std::vector<std::pair<int, Pending>> placed;
   for (Pending& f : all) {
-    auto fp = fingerprint(f);
+    // The bucket and the fingerprint offset are chosen together: the stretch that adds least
+    // to a bucket's union (the rarest one when the bucket is new), so that factors of one rule
+    // line up on the same shape ("ddd-" with "ddd-", not with "(ddd").
     int best = 0;
+    uint32_t best_off = f.off;
     double best_cost = 1e300;
+    const size_t len = f.factor->cls.size();
+    const size_t last_off = len > kFingerprint ? len - kFingerprint : 0;
     for (int b = 0; b < kBuckets; ++b) {
-      double cost;
       if (owner[b] >= 0 && owner[b] != f.rule) continue;
-      if (!used[b]) {
-        cost = pass_rate(fp);
-      } else {
-        auto u = unions[b];
-        for (size_t j = 0; j < kFingerprint; ++j) u[j] |= fp[j];
-        cost = pass_rate(u) - pass_rate(unions[b]);
+      for (size_t off = 0; off <= last_off; ++off) {
+        Pending g = f;
+        g.off = static_cast<uint32_t>(off);
+        auto fp = fingerprint(g);
+        double cost;
+        if (!used[b]) {
+          cost = pass_rate(fp);
+        } else {
+          auto u = unions[b];
+          for (size_t j = 0; j < kFingerprint; ++j) u[j] |= fp[j];
+          cost = pass_rate(u) - pass_rate(unions[b]);
+        }
+        if (cost < best_cost) best_cost = cost, best = b, best_off = g.off;
       }
-      if (cost < best_cost) best_cost = cost, best = b;
     }
+    f.off = best_off;
+    auto fp = fingerprint(f);
     if (!used[best]) {
       unions[best] = fp, used[best] = true;
       if (pass_rate(fp) > kExclusiveRate) owner[best] = f.rule;
@@ -129,30 +141,39 @@ void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_
         table_[j][b] |= bit;
         lo_[half][j][b & 15] |= hbit;
         hi_[half][j][b >> 4] |= hbit;
-        if (b < 128) low_[half][j][b] |= hbit;
-        else high_[half][j] |= hbit;
+        low_[half][j][b & 0x7f] |= hbit;
       }
     }
-    for (size_t b = 0; b < 256; ++b)
-      if (cls[pf.off].test(b)) by_first_byte_[bucket][b].push_back(static_cast<uint32_t>(factors_.size()));
-    factors_.push_back(Entry{pf.rule, pf.factor, pf.off});
+    factors_.push_back(Entry{pf.rule, pf.factor, cls.data(), static_cast<uint32_t>(cls.size()), pf.off});
   }
+  std::vector<std::vector<uint32_t>> lists(kBuckets * 256);
+  for (size_t fi = 0; fi < placed.size(); ++fi) {
+    const Entry& e = factors_[fi];
+    for (size_t b = 0; b < 256; ++b)
+      if (e.cls[e.fp_off].test(b)) lists[static_cast<size_t>(placed[fi].first) * 256 + b].push_back(static_cast<uint32_t>(fi));
+  }
+  for (int bk = 0; bk < kBuckets; ++bk)
+    for (size_t b = 0; b < 256; ++b) {
+      const auto& l = lists[static_cast<size_t>(bk) * 256 + b];
+      first_at_[bk][b] = static_cast<uint32_t>(first_list_.size());
+      first_list_.insert(first_list_.end(), l.begin(), l.end());
+      first_at_[bk][b + 1] = static_cast<uint32_t>(first_list_.size());
+    }
 }
 
 void Prefilter::Confirm(const char* p, size_t n, size_t pos, uint32_t mask, std::vector<Hit>* out) const {
   while (mask) {
     int b = __builtin_ctz(mask);
     mask &= mask - 1;
-    for (uint32_t fi : by_first_byte_[b][static_cast<unsigned char>(p[pos])]) {
-      const Entry& f = factors_[fi];
+    unsigned char c = static_cast<unsigned char>(p[pos]);
+    for (uint32_t k = first_at_[b][c], end = first_at_[b][c + 1]; k < end; ++k) {
+      const Entry& f = factors_[first_list_[k]];
       if (pos < f.fp_off) continue;
       size_t begin = pos - f.fp_off;
-      const ClassString& cls = f.factor->cls;
-      size_t len = cls.size();
-      if (begin + len > n) continue;
+      if (begin + f.len > n) continue;
       size_t j = 0;
-      while (j < len && cls[j].test(static_cast<unsigned char>(p[begin + j]))) ++j;
-      if (j == len) out->push_back(Hit{f.rule, f.factor, begin});
+      while (j < f.len && f.cls[j].test(static_cast<unsigned char>(p[begin + j]))) ++j;
+      if (j == f.len) out->push_back(Hit{f.rule, f.factor, begin});
     }
   }
 }
@@ -231,11 +252,7 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t Prefilter::ScanVbm
   size_t i = from;
   for (; i + 64 <= to && i + 64 + kFp - 1 <= n; i += 64) {
     __m512i v[kFp];
-    __mmask64 high[kFp];
-    for (int j = 0; j < kFp; ++j) {
-      v[j] = _mm512_loadu_si512(reinterpret_cast<const void*>(u + i + j));
-      high[j] = _mm512_movepi8_mask(v[j]);
-    }
+    for (int j = 0; j < kFp; ++j) v[j] = _mm512_loadu_si512(reinterpret_cast<const void*>(u + i + j));
     __mmask64 any = 0;
     for (int g = 0; g < ng; ++g) {
       int h = groups[g];
@@ -243,7 +260,6 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t Prefilter::ScanVbm
       for (int j = 0; j < kFp; ++j) {
         const __m512i* t = reinterpret_cast<const __m512i*>(low_[h][j]);
         __m512i look = _mm512_permutex2var_epi8(_mm512_load_si512(t), v[j], _mm512_load_si512(t + 1));
-        look = _mm512_mask_blend_epi8(high[j], look, _mm512_set1_epi8(static_cast<char>(high_[h][j])));
         m = _mm512_and_si512(m, look);
       }
       any |= _mm512_test_epi8_mask(m, m);

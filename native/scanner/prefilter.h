@@ -47,19 +47,23 @@ class Prefilter {
   struct Entry {
     uint32_t rule;
     const Factor* factor;
+    const ByteClass* cls;  // factor->cls.data(), one indirection less when confirming
+    uint32_t len;
     uint32_t fp_off;  // offset of the fingerprint inside the factor
   };
   std::vector<Entry> factors_;
   // Factors of each bucket by the byte at their fingerprint's first position, so a candidate
-  // position is confirmed against the few factors that byte can start.
-  std::vector<uint32_t> by_first_byte_[kBuckets][256];
+  // position is confirmed against the few factors that byte can start: the factor indexes of
+  // (bucket b, byte c) are first_list_[first_at_[b][c] .. first_at_[b][c + 1]). Flat, so the
+  // index stays in cache.
+  std::vector<uint32_t> first_list_;
+  uint32_t first_at_[kBuckets][257] = {};
   std::vector<uint32_t> bucket_rules_[kBuckets];
   uint32_t table_[kFp][256] = {};  // exact: bucket bits of factors whose fingerprint position j allows the byte
   uint8_t lo_[kHalves][kFp][16] = {}, hi_[kHalves][kFp][16] = {};  // nibble tables (over-approximate table_)
-  // Per bucket group: the exact table for bytes below 0x80 (AVX-512 VBMI looks up 128 entries at
-  // once) and the union over all high bytes.
+  // Per bucket group: a 128-entry table (AVX-512 VBMI looks up 128 entries at once) indexed by
+  // the low 7 bits, so a byte and its high-bit twin share an entry (over-approximating both).
   alignas(64) uint8_t low_[kHalves][kFp][128] = {};
-  uint8_t high_[kHalves][kFp] = {};
 };
 
 // For tests: which scan runs (0: best available, 1: portable, 2: AVX2 at most).
