@@ -38,27 +38,30 @@ uint32_t SatMul(uint32_t a, uint32_t k) {
 }
 
 // Estimated frequency of each byte in mixed text (prose, code, logs); only the ordering matters.
+// Built once (a function-local static: thread-safe, rule sets may compile on several threads).
 const double* ByteFreq() {
-  static double f[256];
-  static bool init = false;
-  if (init) return f;
-  for (int b = 0; b < 256; ++b) f[b] = b >= 0x80 ? 0.0005 : (b < 0x20 ? 0.0001 : 0.001);
-  const char* lower = "etaoinsrhldcumfpgwybvkxjqz";
-  const double lf[] = {.07, .05, .05, .05, .045, .045, .04, .04, .03, .025, .025, .02, .02,
-                       .015, .012, .012, .01, .01, .01, .008, .006, .004, .001, .001, .001, .001};
-  for (int i = 0; i < 26; ++i) {
-    f[static_cast<unsigned char>(lower[i])] = lf[i];
-    f[static_cast<unsigned char>(lower[i] - 32)] = lf[i] / 4;
-  }
-  for (int d = '0'; d <= '9'; ++d) f[d] = 0.02;
-  f[' '] = 0.12;
-  f['\n'] = 0.02;
-  f['\t'] = 0.005;
-  for (char c : std::string(".,")) f[static_cast<unsigned char>(c)] = 0.01;
-  for (char c : std::string("\"':=-_/()")) f[static_cast<unsigned char>(c)] = 0.004;
-  for (char c : std::string("@+#")) f[static_cast<unsigned char>(c)] = 0.0005;
-  init = true;
-  return f;
+  struct Table {
+    double f[256];
+    Table() {
+      for (int b = 0; b < 256; ++b) f[b] = b >= 0x80 ? 0.0005 : (b < 0x20 ? 0.0001 : 0.001);
+      const char* lower = "etaoinsrhldcumfpgwybvkxjqz";
+      const double lf[] = {.07, .05, .05, .05, .045, .045, .04, .04, .03, .025, .025, .02, .02,
+                           .015, .012, .012, .01, .01, .01, .008, .006, .004, .001, .001, .001, .001};
+      for (int i = 0; i < 26; ++i) {
+        f[static_cast<unsigned char>(lower[i])] = lf[i];
+        f[static_cast<unsigned char>(lower[i] - 32)] = lf[i] / 4;
+      }
+      for (int d = '0'; d <= '9'; ++d) f[d] = 0.02;
+      f[' '] = 0.12;
+      f['\n'] = 0.02;
+      f['\t'] = 0.005;
+      for (char c : std::string(".,")) f[static_cast<unsigned char>(c)] = 0.01;
+      for (char c : std::string("\"':=-_/()")) f[static_cast<unsigned char>(c)] = 0.004;
+      for (char c : std::string("@+#")) f[static_cast<unsigned char>(c)] = 0.0005;
+    }
+  };
+  static const Table table;
+  return table.f;
 }
 
 // Text is not random: digits and letters come in runs, so a position with the same wide class
