@@ -180,6 +180,7 @@ Napi::Value Mount(const Napi::CallbackInfo &info) {
   if (rootFd < 0) throw Napi::Error::New(env, "cannot open source " + source + ": " + strerror(errno));
   auto *h = new MountHandle();
   h->state.rootFd = rootFd;
+  h->state.flushReportsErrors = CloseReportsWriteErrors(rootFd);
   h->state.source = source;
   h->state.mountpoint = mountpoint;
   h->state.bridge = &h->bridge;

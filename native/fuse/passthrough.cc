@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/statvfs.h>
@@ -611,6 +613,7 @@ int op_statfs_impl(const char *, struct statvfs *st) {
 
 int op_flush_impl(const char *, struct fuse_file_info *fi) {
   if (IsVirtualFh(fi)) return 0;
+  if (!State()->flushReportsErrors) return -ENOSYS;
   // close(dup()) reports delayed write errors at close(2), as passthrough_fh does.
   int r = close(dup(FdOf(fi)));
   return r == -1 ? -errno : 0;
@@ -972,6 +975,21 @@ struct fuse_operations MakeOps() {
 }
 
 }  // namespace
+
+bool CloseReportsWriteErrors(int fd) {
+  struct statfs sf;
+  if (fstatfs(fd, &sf) != 0) return true;
+  switch ((unsigned long)sf.f_type) {
+    case EXT4_SUPER_MAGIC:  // ext2, ext3 and ext4 share it
+    case XFS_SUPER_MAGIC:
+    case BTRFS_SUPER_MAGIC:
+    case F2FS_SUPER_MAGIC:
+    case TMPFS_MAGIC:
+      return false;
+    default:
+      return true;
+  }
+}
 
 const struct fuse_operations *PassthroughOperations() {
   static const struct fuse_operations ops = MakeOps();

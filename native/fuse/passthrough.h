@@ -47,7 +47,15 @@ struct MountState {
   Bridge *bridge = nullptr;
   struct fuse *fuse = nullptr;
   struct fuse_chan *chan = nullptr;
+  // False when the source is a local disk file system whose close() never reports a
+  // delayed write error: FLUSH is then a round trip for nothing, and refusing it (ENOSYS)
+  // makes the kernel stop sending it for this mount.
+  bool flushReportsErrors = true;
 };
+
+// Whether close(2) on the file system holding `fd` can report a write error (NFS, CIFS,
+// FUSE… can; ext4, xfs, btrfs, f2fs, tmpfs cannot: they write back later, errors go to fsync).
+bool CloseReportsWriteErrors(int fd);
 
 // The operations table (filled once).
 const struct fuse_operations *PassthroughOperations();
