@@ -56,9 +56,15 @@ export function detach(mountpoint: string): void {
   }
 }
 
+/** A mountpoint that cannot be used as configured; the message says why and what to do. */
+export class MountpointError extends Error {
+  readonly code = 'mountpoint_unusable';
+}
+
 /**
  * Makes the mountpoint usable: creates it if missing, and cleans a stale mount (ENOTCONN
- * after a crash). Refuses a live mount, which means another daemon serves it.
+ * after a crash). Refuses a live mount, which means another daemon serves it, and a
+ * directory with files in it, which the mount would hide.
  */
 export function prepareMountpoint(mountpoint: string): { cleanedStale: boolean } {
   let cleanedStale = false;
@@ -72,13 +78,18 @@ export function prepareMountpoint(mountpoint: string): { cleanedStale: boolean }
     } else if (code === 'ENOENT') {
       fs.mkdirSync(mountpoint, { recursive: true });
     } else {
-      throw new Error(`cannot use mountpoint ${mountpoint}: ${code ?? String(e)}`);
+      throw new MountpointError(`cannot use mountpoint ${mountpoint}: ${code ?? String(e)}`);
     }
   }
   if (!cleanedStale && isMountpoint(mountpoint)) {
-    throw new Error(`${mountpoint} is already mounted (another lacuna-fs daemon? see \`lacuna-fs status\`); unmount it first`);
+    throw new MountpointError(`${mountpoint} is already mounted (another lacuna-fs daemon? see \`lacuna-fs status\`); unmount it first`);
   }
-  if (!fs.statSync(mountpoint).isDirectory()) throw new Error(`mountpoint ${mountpoint} is not a directory`);
+  if (!fs.statSync(mountpoint).isDirectory()) throw new MountpointError(`mountpoint ${mountpoint} is not a directory`);
+  const entries = fs.readdirSync(mountpoint);
+  if (entries.length > 0) {
+    const shown = entries.slice(0, 3).join(', ') + (entries.length > 3 ? ', …' : '');
+    throw new MountpointError(`mountpoint ${mountpoint} is not empty (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}: ${shown}); the mount would hide them: move them away or choose an empty directory`);
+  }
   return { cleanedStale };
 }
 

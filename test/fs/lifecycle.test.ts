@@ -53,6 +53,19 @@ t.test('a bad config is refused with the file, key and problem, and nothing is m
   t.match(h.cli(['mount', '--config', typo]).stderr, /audti: unknown key/);
 });
 
+t.test('a mountpoint with files in it is refused with a plain message, and the files stay visible', async (t) => {
+  const h = await startDaemon(t);
+  await h.stop();
+  fs.writeFileSync(path.join(h.governed, 'left-behind.txt'), 'mine\n');
+  const r = h.cli(['mount', '--config', h.config]);
+  t.equal(r.status, 2, r.stderr);
+  t.match(r.stderr, new RegExp(`mountpoint ${h.governed} is not empty \\(1 entry: left-behind\\.txt\\)`));
+  t.notMatch(r.stderr, /internal error|\n\s+at /, 'no stack trace');
+  t.notOk(isMounted(h.governed));
+  t.equal(fs.readFileSync(path.join(h.governed, 'left-behind.txt'), 'utf8'), 'mine\n');
+  fs.rmSync(path.join(h.governed, 'left-behind.txt'));
+});
+
 t.test('a policy that does not compile stops the start and names the position', async (t) => {
   const h = await startDaemon(t);
   await h.stop();

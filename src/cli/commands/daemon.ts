@@ -1,6 +1,8 @@
 // `lacuna-fs mount` (run the daemon in the foreground) and `lacuna-fs stop`.
 import type { Command } from 'commander';
 import { runDaemon } from '../../fs/daemon.js';
+import { MountpointError } from '../../fs/mount.js';
+import { CliError, EXIT } from '../exit-codes.js';
 import { callControl, controlSocketPath } from '../../control/index.js';
 import { configOption, loadCliConfig, controlCall } from '../context.js';
 
@@ -13,14 +15,20 @@ export function register(program: Command): void {
   ).action(async (opts: { config?: string; mode?: string }) => {
     const config = loadCliConfig(opts.config);
     if (opts.mode) {
-      if (opts.mode !== 'enforce' && opts.mode !== 'monitor') throw new (await import('../exit-codes.js')).CliError(`--mode must be enforce or monitor, got ${opts.mode}`, 2);
+      if (opts.mode !== 'enforce' && opts.mode !== 'monitor') throw new CliError(`--mode must be enforce or monitor, got ${opts.mode}`, EXIT.USAGE);
       config.mode = opts.mode;
     }
     if (config.mounts.length === 0) {
-      const { CliError, EXIT } = await import('../exit-codes.js');
       throw new CliError(`${config.file}: mounts: nothing to mount (declare at least one mount)`, EXIT.USAGE);
     }
-    const d = await runDaemon(config);
+    let d: Awaited<ReturnType<typeof runDaemon>>;
+    try {
+      d = await runDaemon(config);
+    } catch (e) {
+      // A bad mountpoint is a configuration problem with a plain answer, not an internal error.
+      if (e instanceof MountpointError) throw new CliError(e.message, EXIT.USAGE);
+      throw e;
+    }
     const list = d.mounts.map((m) => `${m.view.config.mountpoint} (${m.view.config.zone})`).join(', ');
     process.stdout.write(`ready pid=${process.pid} mode=${config.mode} mounts=${list} socket=${controlSocketPath(config.runtimeDir)}\n`);
     // Keep running until a signal or `lacuna-fs stop`.
