@@ -99,6 +99,11 @@ Set Widened(Set s, uint32_t before, const ByteClass& before_bytes, uint32_t afte
   return s;
 }
 
+// Every match of a node is at least `len` long, so is every match its factors stand for.
+void RaiseMinLen(Set* s, uint32_t len) {
+  for (auto& f : *s) f.min_len = std::max(f.min_len, len);
+}
+
 // Offset at which every text matching `a` contains a match of `b` (b a class-wise substring of
 // a), or -1. Then `a` adds nothing to a factor set that holds `b`.
 long Implies(const ClassString& a, const ClassString& b) {
@@ -118,6 +123,7 @@ void Absorb(Factor* keep, const Factor& gone, size_t off) {
   keep->before_bytes |= gone.before_bytes | Union(gone.cls, 0, off);
   keep->after = std::max(keep->after, SatAdd(gone.after, static_cast<uint32_t>(tail)));
   keep->after_bytes |= gone.after_bytes | Union(gone.cls, off + keep->cls.size(), gone.cls.size());
+  keep->min_len = std::min(keep->min_len, gone.min_len);
 }
 
 void Dedupe(Set* s) {
@@ -127,6 +133,8 @@ void Dedupe(Set* s) {
       if (i == j || gone[j]) continue;
       long off = Implies((*s)[i].cls, (*s)[j].cls);
       if (off < 0) continue;
+      // A factor standing for longer matches stays itself (its min_len gates occurrences).
+      if ((*s)[i].min_len < (*s)[j].min_len) continue;
       // Equal strings imply each other: the first one stays.
       if (Implies((*s)[j].cls, (*s)[i].cls) >= 0 && j > i) continue;
       Absorb(&(*s)[j], (*s)[i], static_cast<size_t>(off));
@@ -143,6 +151,7 @@ void Dedupe(Set* s) {
 // Cuts a factor to its first `len` positions; the rest joins what follows it.
 void Truncate(Factor* f, size_t len) {
   if (f->cls.size() <= len) return;
+  f->min_len = std::max(f->min_len, static_cast<uint32_t>(f->cls.size()));
   f->after = SatAdd(f->after, static_cast<uint32_t>(f->cls.size() - len));
   f->after_bytes |= Union(f->cls, len, f->cls.size());
   f->cls.resize(len);
@@ -167,6 +176,7 @@ Set ShrinkFactors(Set s) {
       merged.after = std::max(merged.after, x.after);
       merged.before_bytes |= x.before_bytes;
       merged.after_bytes |= x.after_bytes;
+      merged.min_len = std::min(merged.min_len, x.min_len);
     }
     s = {merged};
   }
@@ -305,6 +315,7 @@ Info Concat(const std::vector<Info>& parts) {
     }
   }
   commit_run(k);
+  RaiseMinLen(&out.req, out.min);
   if (out.exact) out.ex = run;
   else out.ex.clear();
   out.pre = JoinStarts(parts);
@@ -386,8 +397,12 @@ Info Repeat(const Info& x, uint32_t lo, uint32_t hi) {
     if (k <= lo) best_power = power, best_k = k;
   }
   if (lo >= 1) {
-    out.pre = Clip(Starts(x), false);
-    out.suf = Clip(Ends(x), true);
+    // With two copies or more, a match starts and ends with two of them: more context for a
+    // factor to run on (`h:h::` where one copy gives `h::`). Not more than two: many long
+    // strings win on estimated rarity but cost more to confirm than they filter.
+    bool two = lo >= 2 && powers.size() > 2;
+    out.pre = Clip(two ? powers[2] : Starts(x), false);
+    out.suf = Clip(two ? powers[2] : Ends(x), true);
   }
   if (lo >= 1)
     out.req = Better(Widened(AsFactors(x), 0, ByteClass(), rest(1), rest_bytes(1)),
@@ -401,6 +416,7 @@ Info Repeat(const Info& x, uint32_t lo, uint32_t hi) {
       out.req = Better(out.req, ShrinkFactors(all));
     }
   }
+  RaiseMinLen(&out.req, out.min);
   return out;
 }
 
@@ -736,6 +752,7 @@ PatternFacts AnalysePattern(const std::string& pattern) {
   out.max_len = info.max;
   out.bytes = info.bytes;
   Set f = AsFactors(info);
+  RaiseMinLen(&f, info.min);
   out.rarity = SetRarity(f);
   if (out.rarity > 0) out.factors = std::move(f);
   for (const Factor& x : out.factors) {

@@ -18,14 +18,18 @@ using ClassString = std::vector<ByteClass>;
 constexpr uint32_t kUnboundedLen = UINT32_MAX;
 
 // A factor and where it sits in a match: every match contains an occurrence of one factor of its
-// pattern with at most `before` bytes of the match before it (all in before_bytes) and at most
-// `after` bytes after it (all in after_bytes). kUnboundedLen: no length bound, only the bytes.
+// pattern with at most `before` bytes of the match before it (all in before_bytes), at most
+// `after` bytes after it (all in after_bytes), and is at least `min_len` bytes long in all.
+// kUnboundedLen: no length bound, only the bytes. min_len tells apart the factors of different
+// alternatives: a factor of `(?:h{1,4}:){7}h{1,4}` stands for matches of 15 bytes or more, so an
+// occurrence with fewer possible bytes around it (a time of day) cannot be part of one.
 struct Factor {
   ClassString cls;
   uint32_t before = 0;
   uint32_t after = 0;
   ByteClass before_bytes;
   ByteClass after_bytes;
+  uint32_t min_len = 0;  // 0: only the factor's own length is known
 };
 
 struct PatternFacts {

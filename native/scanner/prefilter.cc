@@ -134,11 +134,12 @@ void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_
     uint32_t bit = 1u << bucket;
     int half = bucket / 8;
     uint8_t hbit = static_cast<uint8_t>(1u << (bucket % 8));
-    for (size_t j = 0; j < kFingerprint; ++j) {
+    for (size_t j = 0; j < kExact; ++j) {
       size_t at = pf.off + j;
       for (size_t b = 0; b < 256; ++b) {
         if (at < cls.size() && !cls[at].test(b)) continue;
-        table_[j][b] |= bit;
+        exact_[j][b] |= bit;
+        if (j >= kFingerprint) continue;
         lo_[half][j][b & 15] |= hbit;
         hi_[half][j][b >> 4] |= hbit;
         low_[half][j][b & 0x7f] |= hbit;
@@ -181,14 +182,9 @@ void Prefilter::Confirm(const char* p, size_t n, size_t pos, uint32_t mask, std:
 size_t Prefilter::ScanScalar(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const {
   const unsigned char* u = reinterpret_cast<const unsigned char*>(p);
   size_t i = from;
-  for (; i < to && i + 3 < n; ++i) {
-    uint32_t m = table_[0][u[i]] & table_[1][u[i + 1]] & table_[2][u[i + 2]] & table_[3][u[i + 3]] & active;
-    if (m) Confirm(p, n, i, m, out);
-  }
-  // The last positions: fingerprint bytes past the end are wildcards (Confirm checks bounds).
+  // Bytes past the end are wildcards (Confirm checks bounds).
   for (; i < to; ++i) {
-    uint32_t m = active;
-    for (size_t j = 0; j < kFingerprint && i + j < n; ++j) m &= table_[j][u[i + j]];
+    uint32_t m = Exact(u, n, i, active);
     if (m) Confirm(p, n, i, m, out);
   }
   return i;
@@ -231,7 +227,7 @@ __attribute__((target("avx2"))) size_t Prefilter::ScanAvx2(const char* p, size_t
     while (nz) {
       size_t k = i + static_cast<size_t>(__builtin_ctz(nz));
       nz &= nz - 1;
-      uint32_t exact = table_[0][u[k]] & table_[1][u[k + 1]] & table_[2][u[k + 2]] & table_[3][u[k + 3]] & active;
+      uint32_t exact = Exact(u, n, k, active);
       if (exact) Confirm(p, n, k, exact, out);
     }
   }
@@ -267,7 +263,7 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t Prefilter::ScanVbm
     while (any) {
       size_t k = i + static_cast<size_t>(__builtin_ctzll(any));
       any &= any - 1;
-      uint32_t exact = table_[0][u[k]] & table_[1][u[k + 1]] & table_[2][u[k + 2]] & table_[3][u[k + 3]] & active;
+      uint32_t exact = Exact(u, n, k, active);
       if (exact) Confirm(p, n, k, exact, out);
     }
   }

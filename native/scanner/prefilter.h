@@ -2,8 +2,10 @@
 // the places where a rule can match at all. Factors are grouped into 32 buckets; each position
 // gets a bucket mask from four consecutive bytes (the rarest 4-position stretch of each factor)
 // looked up in per-position tables (AVX-512 VBMI: 64 positions at a time through 128-entry
-// tables; AVX2: 32 at a time through nibble tables; else one by one), and a
-// set bit is confirmed against the whole factor. A bucket can be switched off mid-scan when all
+// tables; AVX2: 32 at a time through nibble tables; else one by one). A position that passes is
+// checked on eight positions through exact tables (two separators of a phone number are five
+// apart: dates and IPs pass four positions of its fingerprint, not eight), and a set bit is then
+// confirmed against the whole factor. A bucket can be switched off mid-scan when all
 // its rules are done (saturated), so the commonest triggers stop costing once they have served.
 #pragma once
 
@@ -31,7 +33,8 @@ class Prefilter {
   // Rules whose factors sit in bucket b.
   static constexpr int kBuckets = 32;
   static constexpr int kHalves = kBuckets / 8;  // 8-bit nibble-table lanes per bucket group
-  static constexpr int kFp = 4;  // fingerprint positions
+  static constexpr int kFp = 4;  // fingerprint positions (the SIMD pass)
+  static constexpr int kExact = 8;  // positions of the exact check after it
   const std::vector<uint32_t>& bucket_rules(int b) const { return bucket_rules_[b]; }
 
   // Scans fingerprint positions [from, to) of p[0, n) and appends confirmed hits (in position
@@ -40,6 +43,17 @@ class Prefilter {
 
  private:
   void Confirm(const char* p, size_t n, size_t pos, uint32_t mask, std::vector<Hit>* out) const;
+  // Bucket bits of `active` whose tables allow the bytes at pos .. pos + kExact - 1 (bytes past
+  // n are wildcards).
+  uint32_t Exact(const unsigned char* u, size_t n, size_t pos, uint32_t active) const {
+    if (pos + kExact <= n) {
+      uint32_t m = active & exact_[0][u[pos]] & exact_[1][u[pos + 1]] & exact_[2][u[pos + 2]] & exact_[3][u[pos + 3]];
+      if (!m) return 0;
+      return m & exact_[4][u[pos + 4]] & exact_[5][u[pos + 5]] & exact_[6][u[pos + 6]] & exact_[7][u[pos + 7]];
+    }
+    for (size_t j = 0; j < kExact && pos + j < n && active; ++j) active &= exact_[j][u[pos + j]];
+    return active;
+  }
   size_t ScanScalar(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const;
   size_t ScanAvx2(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const;
   size_t ScanVbmi(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const;
@@ -59,8 +73,10 @@ class Prefilter {
   std::vector<uint32_t> first_list_;
   uint32_t first_at_[kBuckets][257] = {};
   std::vector<uint32_t> bucket_rules_[kBuckets];
-  uint32_t table_[kFp][256] = {};  // exact: bucket bits of factors whose fingerprint position j allows the byte
-  uint8_t lo_[kHalves][kFp][16] = {}, hi_[kHalves][kFp][16] = {};  // nibble tables (over-approximate table_)
+  // Exact: bucket bits of factors whose position fingerprint + j allows the byte (every byte where
+  // the factor has ended).
+  uint32_t exact_[kExact][256] = {};
+  uint8_t lo_[kHalves][kFp][16] = {}, hi_[kHalves][kFp][16] = {};  // nibble tables (over-approximate exact_)
   // Per bucket group: a 128-entry table (AVX-512 VBMI looks up 128 entries at once) indexed by
   // the low 7 bits, so a byte and its high-bit twin share an entry (over-approximating both).
   alignas(64) uint8_t low_[kHalves][kFp][128] = {};

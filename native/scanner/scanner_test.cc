@@ -138,6 +138,14 @@ int main() {
     CHECK(none.understood && none.min_len == 0 && none.factors.empty(), "a pattern that may match nothing has no factor");
     CHECK(!AnalysePattern("\\pL+").understood && !AnalysePattern("[[:alpha:]]x").understood && !AnalysePattern("\\Qa.b\\E").understood,
           "syntax outside the analysed subset is reported as not understood");
+    PatternFacts two = AnalysePattern("abc[0-9]+q{5}|xyz");
+    bool long_alt = false, short_alt = false;
+    for (const Factor& f : two.factors) {
+      if (f.cls.back().test('c') || f.cls.back().test('q')) long_alt = f.min_len >= 9;
+      if (f.cls[0].test('x')) short_alt = f.min_len <= 3;
+    }
+    CHECK(two.factors.size() == 2 && long_alt && short_alt,
+          "each alternative's factor knows the shortest match it stands for (9 bytes, 3 bytes)");
     PatternFacts neg = AnalysePattern("(?i)[^a]x");
     CHECK(neg.understood && !neg.bytes.test('a') && !neg.bytes.test('A') && neg.bytes.test('b'), "a negated class under (?i) excludes both cases");
   }

@@ -131,7 +131,8 @@ void StreamScanner::ScanTriggered(const char* p, size_t n, uint64_t abs, uint64_
       size_t end = h.begin + f.cls.size();
       size_t lo;
       if (f.before != kUnboundedLen) {
-        lo = h.begin > f.before ? h.begin - f.before : 0;
+        // Back over the factor's before-bytes, at most `before` of them.
+        lo = RunStart(p, f.before_bytes, h.begin, std::max(h.begin > f.before ? h.begin - f.before : 0, c.pos));
       } else {
         // Back over the rule's before-bytes (one class for all its factors), stopping where the
         // previous walk began: if the run reaches there, it goes on to where that walk ended.
@@ -143,15 +144,14 @@ void StreamScanner::ScanTriggered(const char* p, size_t n, uint64_t abs, uint64_
         c.back_at = h.begin;
         c.back_start = lo;
       }
-      size_t to;
-      if (f.after != kUnboundedLen) {
-        to = std::min(n, end + f.after);
-      } else {
-        // Forward over the rule's after-bytes, remembering the run for the next occurrence in it.
-        if (end < c.run_from || end > c.run_to) c.run_from = end, c.run_to = RunEnd(p, n, facts.after_bytes, end);
-        to = c.run_to;
-      }
+      // Forward over the rule's after-bytes (a superset of the factor's), remembering the run for
+      // the next occurrence in it; a bounded factor stops `after` bytes on.
+      if (end < c.run_from || end > c.run_to) c.run_from = end, c.run_to = RunEnd(p, n, facts.after_bytes, end);
+      size_t to = f.after != kUnboundedLen ? std::min(c.run_to, end + f.after) : c.run_to;
       lo = std::max(lo, c.pos);
+      // Too few bytes around the occurrence for the shortest match it can be part of: whatever
+      // matches here is witnessed by another occurrence.
+      if (to - lo < std::max<size_t>(f.min_len, f.cls.size())) continue;
       if (!c.spans.empty() && lo <= c.spans.back().hi + kMergeGap && lo >= c.spans.back().lo) {
         c.spans.back().hi = std::max(c.spans.back().hi, h.begin);
         c.spans.back().to = std::max(c.spans.back().to, to);

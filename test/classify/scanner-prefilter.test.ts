@@ -84,6 +84,27 @@ t.test('random bytes, random text and pathological runs', async (t) => {
   }
 });
 
+t.test('near misses around real values: times, dates, digit runs and IPs cut short by other bytes', async (t) => {
+  // Occurrences with too few matching bytes around them for the shortest match they stand for
+  // are skipped (an IPv6 factor in a time of day, a card factor in a date); real values next to
+  // them, and values just long enough, must still be found exactly as by the full scan.
+  const r = rng(31);
+  const pieces = [
+    '[12/Mar/2025:10:34:22 +0000]', '10:83:40', '2025-03-12T10:34:00Z', '12345678,', '0.1234567890123', '4539 1488 0343 6467',
+    '2a00:1450:4001:81b::200e', '2606:4700:4700:0:0:0:0:1111', 'fe80::1', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7', 'a:b:c::',
+    '(212) 736-5000', '312-867-4421', '123-45-678', '81.2.69.160', '1.2.3', '4556737586899855', '455673758689985',
+    '6011-0166-1318-6097', '6011-0166-1318-609', 'DE89 3704 0044 0532 0130 00', 'under NDA', 'under the', ' ',
+  ];
+  for (let round = 0; round < 8; round++) {
+    let s = '';
+    while (s.length < 40000) s += pieces[Math.floor(r() * pieces.length)]! + (r() < 0.5 ? ' ' : r() < 0.5 ? '\n' : '');
+    const buf = Buffer.from(s, 'latin1');
+    sameScan(t, builtin, buf, `near misses ${round}`);
+    const found = new Set(scanSync(builtin, buf, { candidateCap: 64 }).filter((f) => f.count > 0).map((f) => f.id));
+    t.ok(['ipv6', 'credit_card', 'phone_nanp', 'ipv4', 'iban'].every((id) => found.has(id)), `near misses ${round}: real values found`);
+  }
+});
+
 t.test('streams with the prefilter find what streams without it find, across chunks and windows', async (t) => {
   const r = rng(5);
   let s = filler(r, 2_300_000, 2);
