@@ -18,6 +18,16 @@
       "libraries": ["<!@(pkg-config --libs re2)"]
     },
     {
+      "target_name": "lacuna_audit",
+      "sources": [
+        "native/audit/record_lines.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-O2"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"]
+    },
+    {
       "target_name": "lacuna_fuse",
       "sources": [
         "native/fuse/addon.cc",

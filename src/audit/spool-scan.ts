@@ -78,33 +78,44 @@ export async function* scanSpool(segDir: string, segments: readonly Segment[], o
     for (const seg of segments) {
       const last = seg === segments[segments.length - 1];
       const fh = await open(join(segDir, seg.name), 'r');
+      // The next chunk is read (in libuv's thread pool) while this one is scanned.
+      const readFrom = async (carry: Buffer | null, pos: number) => {
+        const carried = carry?.length ?? 0;
+        // Its own ArrayBuffer (never the shared pool), so it can be moved to a worker.
+        const buf = Buffer.allocUnsafeSlow(carried + chunkBytes);
+        carry?.copy(buf);
+        const { bytesRead } = await fh.read(buf, carried, chunkBytes, pos);
+        return { buf, bytesRead, n: carried + bytesRead, next: pos + bytesRead };
+      };
+      // A failed read is raised where it is awaited, not as an unhandled rejection meanwhile.
+      const prefetch = (carry: Buffer | null, pos: number) => {
+        const r = readFrom(carry, pos);
+        r.catch(() => {});
+        return r;
+      };
+      let reading: ReturnType<typeof readFrom> | null = null;
       try {
-        let carry: Buffer | null = null;
-        let pos = 0;
+        reading = prefetch(null, 0);
         for (;;) {
-          const carried: number = carry?.length ?? 0;
-          // Its own ArrayBuffer (never the shared pool), so it can be moved to a worker.
-          const buf = Buffer.allocUnsafeSlow(carried + chunkBytes);
-          carry?.copy(buf);
-          const { bytesRead } = await fh.read(buf, carried, chunkBytes, pos);
-          pos += bytesRead;
-          const n: number = carried + bytesRead;
+          const { buf, bytesRead, n, next }: Awaited<ReturnType<typeof readFrom>> = await reading;
+          reading = null;
           if (bytesRead === 0) {
             if (n > 0) enqueue(Promise.resolve({ segment: seg.name, unterminated: buf.toString('utf8', 0, n), last }));
             break;
           }
           const cut: number = buf.lastIndexOf(0x0a, n - 1) + 1;
           if (cut === 0) {
-            carry = buf.subarray(0, n); // one line longer than a chunk: read on
+            reading = prefetch(buf.subarray(0, n), next); // one line longer than a chunk: read on
             continue;
           }
-          carry = cut < n ? Buffer.from(buf.subarray(cut, n)) : null;
+          reading = prefetch(cut < n ? buf.subarray(cut, n) : null, next);
           const lines = buf.subarray(0, cut);
           const segment = seg.name;
           enqueue(pool ? pool.scan(lines).then((result) => ({ segment, result })) : Promise.resolve({ segment, result: scanLines(lines, options) }));
           while (queue.length >= maxInFlight) yield await queue.shift()!;
         }
       } finally {
+        await reading?.catch(() => {}); // never close the file under a read in flight
         await fh.close();
       }
     }
