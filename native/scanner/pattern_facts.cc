@@ -73,10 +73,22 @@ double StringRarity(const ClassString& s) {
   return r;
 }
 
+ByteClass Word();
+
+// A \b before a factor constrains the byte before it too: a digit run's first digit follows a
+// non-word byte.
+double BoundaryRarity(const Factor& f) {
+  if (!f.word_boundary || f.cls.empty()) return 0;
+  const ByteClass w = Word();
+  if ((f.cls[0] & ~w).none()) return ClassRarity(~w);
+  if ((f.cls[0] & w).none()) return ClassRarity(w);
+  return 0;
+}
+
 double SetRarity(const Set& s) {
   if (s.empty()) return 0;
   double r = 1e9;
-  for (const auto& x : s) r = std::min(r, x.cls.empty() ? 0.0 : StringRarity(x.cls));
+  for (const auto& x : s) r = std::min(r, x.cls.empty() ? 0.0 : StringRarity(x.cls) + BoundaryRarity(x));
   return r;
 }
 
@@ -124,6 +136,7 @@ void Absorb(Factor* keep, const Factor& gone, size_t off) {
   keep->after = std::max(keep->after, SatAdd(gone.after, static_cast<uint32_t>(tail)));
   keep->after_bytes |= gone.after_bytes | Union(gone.cls, off + keep->cls.size(), gone.cls.size());
   keep->min_len = std::min(keep->min_len, gone.min_len);
+  keep->word_boundary = keep->word_boundary && off == 0 && gone.word_boundary;
 }
 
 void Dedupe(Set* s) {
@@ -177,6 +190,7 @@ Set ShrinkFactors(Set s) {
       merged.before_bytes |= x.before_bytes;
       merged.after_bytes |= x.after_bytes;
       merged.min_len = std::min(merged.min_len, x.min_len);
+      merged.word_boundary = merged.word_boundary && x.word_boundary;
     }
     s = {merged};
   }
@@ -202,6 +216,7 @@ bool Product(const Set& a, const Set& b, Set* out) {
       Factor z;
       z.cls = x.cls;
       z.cls.insert(z.cls.end(), y.cls.begin(), y.cls.end());
+      z.word_boundary = x.word_boundary || (x.cls.empty() && y.word_boundary);
       r.push_back(std::move(z));
     }
   *out = std::move(r);
@@ -212,7 +227,7 @@ bool Product(const Set& a, const Set& b, Set* out) {
 Set Clip(Set s, bool keep_end) {
   for (auto& x : s)
     if (x.cls.size() > kMaxFactorLen) {
-      if (keep_end) x.cls.erase(x.cls.begin(), x.cls.end() - kMaxFactorLen);
+      if (keep_end) x.cls.erase(x.cls.begin(), x.cls.end() - kMaxFactorLen), x.word_boundary = false;
       else x.cls.resize(kMaxFactorLen);
     }
   return s;
@@ -225,6 +240,13 @@ Info Empty() {
   Info i;
   i.exact = true;
   i.ex = {Factor()};
+  return i;
+}
+
+// \b: matches nothing, and says so of the string that follows it.
+Info WordBoundary() {
+  Info i = Empty();
+  i.ex[0].word_boundary = true;
   return i;
 }
 
@@ -658,7 +680,7 @@ class Parser {
     ByteClass c;
     bool assertion;
     if (!EscapeClass(&c, &assertion)) return false;
-    if (assertion) *out = Empty();
+    if (assertion) *out = p_[i_ - 1] == 'b' ? WordBoundary() : Empty();
     else *out = OneClass(f.icase ? FoldOver(c) : c);
     return true;
   }

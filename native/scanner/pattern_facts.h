@@ -30,6 +30,9 @@ struct Factor {
   ByteClass before_bytes;
   ByteClass after_bytes;
   uint32_t min_len = 0;  // 0: only the factor's own length is known
+  // A \b holds where the factor starts (`\b[0-9]{13}`: a digit run's first digit, not the
+  // twelve after it).
+  bool word_boundary = false;
 };
 
 struct PatternFacts {

@@ -19,6 +19,21 @@ namespace {
 
 std::atomic<int> force_level{0};
 
+// RE2's \b counts ASCII letters, digits and '_' as word bytes, also under Latin-1.
+bool WordByte(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+// What a factor's \b says of the byte before it: 1 not a word byte, 2 a word byte, 0 nothing
+// (no \b, or a first position that may be either).
+uint8_t LeftOf(const Factor& f) {
+  if (!f.word_boundary || f.cls.empty()) return 0;
+  bool word = false, other = false;
+  for (size_t b = 0; b < 256; ++b)
+    if (f.cls[0].test(b)) (WordByte(static_cast<unsigned char>(b)) ? word : other) = true;
+  return word && !other ? 1 : other && !word ? 2 : 0;
+}
+
 constexpr size_t kFingerprint = Prefilter::kFp;
 
 bool UseAvx2() {
@@ -145,7 +160,13 @@ void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_
         low_[half][j][b & 0x7f] |= hbit;
       }
     }
-    factors_.push_back(Entry{pf.rule, pf.factor, cls.data(), static_cast<uint32_t>(cls.size()), pf.off});
+    uint8_t left = LeftOf(*pf.factor);
+    for (size_t b = 0; b < 256; ++b) {
+      bool ok = pf.off > 0 ? cls[pf.off - 1].test(b)
+                           : left == 0 || (left == 1) != WordByte(static_cast<unsigned char>(b));
+      if (ok) prev_[b] |= bit;
+    }
+    factors_.push_back(Entry{pf.rule, pf.factor, cls.data(), static_cast<uint32_t>(cls.size()), pf.off, left});
   }
   std::vector<std::vector<uint32_t>> lists(kBuckets * 256);
   for (size_t fi = 0; fi < placed.size(); ++fi) {
@@ -172,6 +193,8 @@ void Prefilter::Confirm(const char* p, size_t n, size_t pos, uint32_t mask, std:
       if (pos < f.fp_off) continue;
       size_t begin = pos - f.fp_off;
       if (begin + f.len > n) continue;
+      // \b at the factor's start: at the start of the text only a word byte may follow it.
+      if (f.left && (begin == 0 ? f.left == 2 : (f.left == 1) == WordByte(static_cast<unsigned char>(p[begin - 1])))) continue;
       size_t j = 0;
       while (j < f.len && f.cls[j].test(static_cast<unsigned char>(p[begin + j]))) ++j;
       if (j == f.len) out->push_back(Hit{f.rule, f.factor, begin});

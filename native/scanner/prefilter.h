@@ -43,9 +43,10 @@ class Prefilter {
 
  private:
   void Confirm(const char* p, size_t n, size_t pos, uint32_t mask, std::vector<Hit>* out) const;
-  // Bucket bits of `active` whose tables allow the bytes at pos .. pos + kExact - 1 (bytes past
-  // n are wildcards).
+  // Bucket bits of `active` whose tables allow the bytes at pos - 1 .. pos + kExact - 1 (bytes
+  // past either end are wildcards).
   uint32_t Exact(const unsigned char* u, size_t n, size_t pos, uint32_t active) const {
+    if (pos > 0) active &= prev_[u[pos - 1]];
     if (pos + kExact <= n) {
       uint32_t m = active & exact_[0][u[pos]] & exact_[1][u[pos + 1]] & exact_[2][u[pos + 2]] & exact_[3][u[pos + 3]];
       if (!m) return 0;
@@ -64,6 +65,7 @@ class Prefilter {
     const ByteClass* cls;  // factor->cls.data(), one indirection less when confirming
     uint32_t len;
     uint32_t fp_off;  // offset of the fingerprint inside the factor
+    uint8_t left;     // the byte before the factor: 0 any, 1 not a word byte (or none), 2 a word byte
   };
   std::vector<Entry> factors_;
   // Factors of each bucket by the byte at their fingerprint's first position, so a candidate
@@ -76,6 +78,9 @@ class Prefilter {
   // Exact: bucket bits of factors whose position fingerprint + j allows the byte (every byte where
   // the factor has ended).
   uint32_t exact_[kExact][256] = {};
+  // The byte before the fingerprint: the factor's own byte there, or what a \b at the factor's
+  // start allows (a digit run's first digit follows a non-word byte).
+  uint32_t prev_[256] = {};
   uint8_t lo_[kHalves][kFp][16] = {}, hi_[kHalves][kFp][16] = {};  // nibble tables (over-approximate exact_)
   // Per bucket group: a 128-entry table (AVX-512 VBMI looks up 128 entries at once) indexed by
   // the low 7 bits, so a byte and its high-bit twin share an entry (over-approximating both).

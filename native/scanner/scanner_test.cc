@@ -146,6 +146,9 @@ int main() {
     }
     CHECK(two.factors.size() == 2 && long_alt && short_alt,
           "each alternative's factor knows the shortest match it stands for (9 bytes, 3 bytes)");
+    PatternFacts lead = AnalysePattern("\\b[0-9]{3}-[0-9]{4}"), trail = AnalysePattern("[0-9]{3}-[0-9]{4}\\b");
+    CHECK(lead.factors.size() == 1 && lead.factors[0].word_boundary && trail.factors.size() == 1 && !trail.factors[0].word_boundary,
+          "a \\b before a factor is known, one after it is not taken for one before");
     PatternFacts neg = AnalysePattern("(?i)[^a]x");
     CHECK(neg.understood && !neg.bytes.test('a') && !neg.bytes.test('A') && neg.bytes.test('b'), "a negated class under (?i) excludes both cases");
   }

@@ -94,6 +94,8 @@ t.test('near misses around real values: times, dates, digit runs and IPs cut sho
     '2a00:1450:4001:81b::200e', '2606:4700:4700:0:0:0:0:1111', 'fe80::1', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7', 'a:b:c::',
     '(212) 736-5000', '312-867-4421', '123-45-678', '81.2.69.160', '1.2.3', '4556737586899855', '455673758689985',
     '6011-0166-1318-6097', '6011-0166-1318-609', 'DE89 3704 0044 0532 0130 00', 'under NDA', 'under the', ' ',
+    // A \b before a factor: a run's first byte counts only after a non-word byte.
+    'x4556737586899855', '_536-22-8745', '-536-22-8745', 'AKIAABCDEFGHIJKLMNOP', 'zAKIAABCDEFGHIJKLMNOP', '(',
   ];
   for (let round = 0; round < 8; round++) {
     let s = '';
