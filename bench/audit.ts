@@ -1,8 +1,9 @@
 // Audit benchmarks (issue 7): durable appends per second with group commit vs one fsync per
 // record, the added latency of append() on a file operation, PostgreSQL ingest of a spool backlog
 // (batched multi-row INSERT vs one INSERT per record), and verification rate from the spool and
-// from PostgreSQL vs the cost of merely reading and parsing the same lines. Starts its own
-// throw-away PostgreSQL (Debian 15 binaries) like the tests do.
+// from PostgreSQL vs the cost of merely reading and parsing the same lines, and spool verification
+// with the audit addon vs without it. Starts its own throw-away PostgreSQL (Debian 15 binaries)
+// like the tests do.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,6 +15,7 @@ import { openAudit, type AuditEvent } from '../src/audit/index.js';
 import { buildRecord } from '../src/audit/record.js';
 import { ZERO_HASH } from '../src/audit/hash.js';
 import { spoolLines, verifyPostgres, verifySpool } from '../src/audit/sources.js';
+import { auditAddon } from '../src/audit/native-lines.js';
 import type { BenchRow, BenchScenario, BenchSection } from './types.js';
 
 const COMMAND = 'npm run build && node dist/bench/run.js audit';
@@ -193,6 +195,10 @@ async function ingestAndVerify(): Promise<BenchSection[]> {
     t0 = performance.now();
     const vs = await verifySpool(stateDir);
     const vsMs = performance.now() - t0;
+    // The same verification with lines read and hashed in TypeScript (as without the audit addon).
+    t0 = performance.now();
+    const vj = await verifySpool(stateDir, { runs: { native: false } });
+    const vjMs = performance.now() - t0;
     t0 = performance.now();
     const [vp] = await verifyPostgres(db.url, { chainId });
     const vpMs = performance.now() - t0;
@@ -223,6 +229,7 @@ async function ingestAndVerify(): Promise<BenchSection[]> {
         command: COMMAND,
         rows: [
           { metric: `verify spool (${vs.records} records, ${vs.checkpoints.total} checkpoints, Merkle roots)`, value: rate(vs.records, vsMs), unit: 'rec/s', baseline: { label: 'read + JSON.parse only', value: rate(n, readMs) }, ratio: rate(vs.records, vsMs) / rate(n, readMs), target: '≥ 500 k/s', note: vs.ok ? 'intact' : `BROKEN ${vs.first?.kind}` },
+          { metric: 'verify spool, lines read and hashed in TypeScript (addon off)', value: rate(vj.records, vjMs), unit: 'rec/s', baseline: { label: 'with the audit addon', value: rate(vs.records, vsMs) }, ratio: vsMs / vjMs, note: `${vj.ok ? 'intact' : `BROKEN ${vj.first?.kind}`}; ratio: TypeScript rate / addon rate${auditAddon() ? '' : ' (addon NOT loaded: both rows are TypeScript)'}` },
           { metric: `verify PostgreSQL (${vp!.records} records, columns cross-checked)`, value: rate(vp!.records, vpMs), unit: 'rec/s', note: vp!.ok ? 'intact' : `BROKEN ${vp!.first?.kind}` },
           { metric: 'build one record (normalise, RFC 8785, SHA-256)', value: (buildMs * 1000) / K, unit: 'µs', baseline: { label: 'JSON.stringify of the event', value: (strMs * 1000) / K, unit: 'µs' }, ratio: buildMs / strMs, note: 'ratio: times slower than the baseline' },
         ],

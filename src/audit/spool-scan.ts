@@ -74,6 +74,17 @@ export async function* scanSpool(segDir: string, segments: readonly Segment[], o
     p.catch(() => {});
     queue.push(p);
   };
+  // Scanned here, a chunk is done with before the read after next, so two buffers take turns
+  // (less garbage); a chunk moved to a worker needs its own ArrayBuffer (never the shared pool).
+  const turns: (Buffer | null)[] = [null, null];
+  let turn = 0;
+  const chunkBuffer = (size: number): Buffer => {
+    if (pool) return Buffer.allocUnsafeSlow(size);
+    turn ^= 1;
+    let b = turns[turn];
+    if (!b || b.length < size) b = turns[turn] = Buffer.allocUnsafeSlow(size);
+    return b;
+  };
   try {
     for (const seg of segments) {
       const last = seg === segments[segments.length - 1];
@@ -81,8 +92,7 @@ export async function* scanSpool(segDir: string, segments: readonly Segment[], o
       // The next chunk is read (in libuv's thread pool) while this one is scanned.
       const readFrom = async (carry: Buffer | null, pos: number) => {
         const carried = carry?.length ?? 0;
-        // Its own ArrayBuffer (never the shared pool), so it can be moved to a worker.
-        const buf = Buffer.allocUnsafeSlow(carried + chunkBytes);
+        const buf = chunkBuffer(carried + chunkBytes);
         carry?.copy(buf);
         const { bytesRead } = await fh.read(buf, carried, chunkBytes, pos);
         return { buf, bytesRead, n: carried + bytesRead, next: pos + bytesRead };

@@ -19,6 +19,7 @@ const SHAPES = [
   { workers: 0, chunkBytes: 700 }, // about one line per chunk: runs cut everywhere
   { workers: 2, chunkBytes: 1500 },
   { workers: 1 }, // one chunk
+  { workers: 2, chunkBytes: 1500, native: false }, // lines read and hashed in TypeScript (no addon)
 ];
 
 async function sameEveryWay(t: Tap.Test, stateDir: string, what: string): Promise<void> {
