@@ -15,6 +15,8 @@ namespace {
 constexpr size_t kMaxSet = 16;       // strings in an exact or factor set
 constexpr size_t kMaxExactLen = 64;  // positions of a string in an exact set
 constexpr size_t kMaxFactorLen = 16; // positions of a factor (longer ones are cut to a prefix)
+// A second factor set worth checking before a search: about a word's worth of letters.
+constexpr double kMinAlsoRarity = 12;
 
 using Set = std::vector<Factor>;
 
@@ -27,6 +29,9 @@ struct Info {
   // Every match starts with one of `pre` and ends with one of `suf` (empty: nothing known);
   // they let a factor run on across a part that is not exact ("h:" then ":h" gives "h::h").
   Set pre, suf;
+  // A second factor set from parts of a concatenation that the one in `req` does not cover
+  // (empty: none): every match contains one of these too.
+  Set also;
 };
 
 uint32_t SatAdd(uint32_t a, uint32_t b) { return (a == kUnboundedLen || b == kUnboundedLen || a + b < a) ? kUnboundedLen : a + b; }
@@ -307,15 +312,26 @@ Info Concat(const std::vector<Info>& parts) {
   Info out = Empty();
   Set run = {Factor()};
   size_t run_from = 0;
+  // Every candidate set with the parts [first, last) it may lie in, for `also`.
+  struct Candidate {
+    Set set;
+    size_t first, last;
+  };
+  std::vector<Candidate> cands;
+  auto consider = [&](Set set, size_t first, size_t last) {
+    if (!set.empty()) cands.push_back({std::move(set), first, last});
+  };
   auto commit_run = [&](size_t run_to) {
-    out.req = Better(out.req, ShrinkFactors(Widened(run, pre_len[run_from], pre_bytes[run_from], post_len[run_to], post_bytes[run_to])));
+    // A run may begin inside the part before run_from and end inside part run_to.
+    consider(ShrinkFactors(Widened(run, pre_len[run_from], pre_bytes[run_from], post_len[run_to], post_bytes[run_to])),
+             run_from > 0 ? run_from - 1 : 0, std::min(k, run_to + 1));
   };
   for (size_t i = 0; i < k; ++i) {
     const Info& p = parts[i];
     out.min = SatAdd(out.min, p.min);
     out.max = SatAdd(out.max, p.max);
     out.bytes |= p.bytes;
-    out.req = Better(out.req, Widened(AsFactors(p), pre_len[i], pre_bytes[i], post_len[i + 1], post_bytes[i + 1]));
+    consider(Widened(AsFactors(p), pre_len[i], pre_bytes[i], post_len[i + 1], post_bytes[i + 1]), i, i + 1);
     Set next;
     if (p.exact && Product(run, p.ex, &next)) {
       run = std::move(next);
@@ -337,7 +353,26 @@ Info Concat(const std::vector<Info>& parts) {
     }
   }
   commit_run(k);
+  // The rarest set is `req` (the first of equals, as before); `also` is the rarest of those from
+  // parts it does not share.
+  auto rarest = [&](bool disjoint_from_best, size_t best) {
+    size_t pick = cands.size();
+    double r = 0;
+    for (size_t c = 0; c < cands.size(); ++c) {
+      if (disjoint_from_best && !(cands[c].last <= cands[best].first || cands[c].first >= cands[best].last)) continue;
+      double x = SetRarity(cands[c].set);
+      if (x > r) r = x, pick = c;
+    }
+    return pick;
+  };
+  size_t best = rarest(false, 0);
+  if (best < cands.size()) {
+    out.req = cands[best].set;
+    size_t other = rarest(true, best);
+    if (other < cands.size()) out.also = cands[other].set;
+  }
   RaiseMinLen(&out.req, out.min);
+  RaiseMinLen(&out.also, out.min);
   if (out.exact) out.ex = run;
   else out.ex.clear();
   out.pre = JoinStarts(parts);
@@ -775,6 +810,8 @@ PatternFacts AnalysePattern(const std::string& pattern) {
   out.bytes = info.bytes;
   Set f = AsFactors(info);
   RaiseMinLen(&f, info.min);
+  // `also` of a concatenation is necessary too; the exact set, when chosen, covers every part.
+  if (!info.exact && SetRarity(info.also) >= kMinAlsoRarity) out.also = info.also;
   out.rarity = SetRarity(f);
   if (out.rarity > 0) out.factors = std::move(f);
   for (const Factor& x : out.factors) {

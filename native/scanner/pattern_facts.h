@@ -45,6 +45,9 @@ struct PatternFacts {
   uint32_t max_before = 0;             // the largest `before` of the factors
   ByteClass before_bytes;              // union of the factors' before_bytes
   ByteClass after_bytes;               // union of the factors' after_bytes
+  // A second set every match also contains, from other parts of the pattern than `factors`
+  // (`nda` where the factors are `under`...); empty when there is none worth checking.
+  std::vector<Factor> also;
 };
 
 // Parses `pattern` as RE2 syntax compiled with Latin-1 encoding (each pattern byte is one

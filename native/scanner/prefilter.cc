@@ -297,6 +297,35 @@ size_t Prefilter::ScanAvx2(const char*, size_t, size_t from, size_t, uint32_t, s
 size_t Prefilter::ScanVbmi(const char*, size_t, size_t from, size_t, uint32_t, std::vector<Hit>*) const { return from; }
 #endif
 
+void FactorCheck::Build(const std::vector<Factor>& set) {
+  for (const Factor& f : set) {
+    if (f.cls.empty()) {  // matches everywhere: nothing to check
+      strings_.clear();
+      return;
+    }
+    uint32_t anchor = 0;
+    for (uint32_t j = 1; j < f.cls.size(); ++j)
+      if (ClassRarity(f.cls[j]) > ClassRarity(f.cls[anchor])) anchor = j;
+    strings_.push_back(Str{f.cls.data(), static_cast<uint32_t>(f.cls.size()), anchor});
+    for (size_t b = 0; b < 256; ++b)
+      if (f.cls[anchor].test(b)) anchor_byte_[b] = true;
+  }
+}
+
+bool FactorCheck::Within(const char* p, size_t lo, size_t to) const {
+  const unsigned char* u = reinterpret_cast<const unsigned char*>(p);
+  for (size_t i = lo; i < to; ++i) {
+    if (!anchor_byte_[u[i]]) continue;
+    for (const Str& s : strings_) {
+      if (i < lo + s.anchor || i - s.anchor + s.len > to || !s.cls[s.anchor].test(u[i])) continue;
+      size_t b = i - s.anchor, j = 0;
+      while (j < s.len && s.cls[j].test(u[b + j])) ++j;
+      if (j == s.len) return true;
+    }
+  }
+  return false;
+}
+
 void Prefilter::Scan(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const {
   to = std::min(to, n);
   if (from >= to || !active || factors_.empty()) return;

@@ -87,6 +87,26 @@ class Prefilter {
   alignas(64) uint8_t low_[kHalves][kFp][128] = {};
 };
 
+// Whether a string of a small factor set occurs wholly inside [lo, to): a rule's second factor
+// set (PatternFacts::also), checked before a span is searched, so that the common half of a
+// phrase (`under`, `"value":`) costs no search where its rare half is missing. Each string is
+// looked for from its rarest position.
+class FactorCheck {
+ public:
+  void Build(const std::vector<Factor>& set);
+  bool empty() const { return strings_.empty(); }
+  bool Within(const char* p, size_t lo, size_t to) const;
+
+ private:
+  struct Str {
+    const ByteClass* cls;
+    uint32_t len;
+    uint32_t anchor;  // the position looked for first
+  };
+  std::vector<Str> strings_;
+  bool anchor_byte_[256] = {};
+};
+
 // For tests: which scan runs (0: best available, 1: portable, 2: AVX2 at most).
 void PrefilterForceLevel(int level);
 

@@ -123,7 +123,7 @@ std::shared_ptr<const RuleSet> RuleSet::Compile(const std::vector<RuleSpec>& spe
     Rule& r = rs->rules_[i];
     r.facts = AnalysePattern(r.spec.pattern);
     r.triggered = r.facts.understood && r.facts.min_len > 0 && r.facts.rarity >= kMinTriggerRarity;
-    if (r.triggered) factors[i] = &r.facts.factors;
+    if (r.triggered) factors[i] = &r.facts.factors, r.also.Build(r.facts.also);
     else rs->untriggered_.push_back(i);
   }
   rs->prefilter_.Build(factors);

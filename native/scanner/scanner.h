@@ -65,6 +65,7 @@ class RuleSet {
     int ngroups;
     PatternFacts facts;
     bool triggered = false;  // searched only around its factors (prefilter_); else over all text
+    FactorCheck also;        // facts.also, checked before a span of a triggered rule is searched
   };
   RuleSet() = default;
   std::unique_ptr<RE2::Set> set_;

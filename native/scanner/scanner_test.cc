@@ -149,6 +149,13 @@ int main() {
     PatternFacts lead = AnalysePattern("\\b[0-9]{3}-[0-9]{4}"), trail = AnalysePattern("[0-9]{3}-[0-9]{4}\\b");
     CHECK(lead.factors.size() == 1 && lead.factors[0].word_boundary && trail.factors.size() == 1 && !trail.factors[0].word_boundary,
           "a \\b before a factor is known, one after it is not taken for one before");
+    PatternFacts nda = AnalysePattern("(?i)\\b(?:under|subject to|covered by)(?: the| an)? (?:mutual )?(?:nda|non-disclosure agreement)\\b");
+    FactorCheck second;
+    second.Build(nda.also);
+    std::string t1 = "shared under the NDA today", t2 = "shared under the table today";
+    CHECK(!nda.also.empty() && nda.factors.size() == 3 && second.Within(t1.data(), 7, t1.size()) &&
+              !second.Within(t2.data(), 7, t2.size()) && !second.Within(t1.data(), 7, 19),
+          "a second factor set from other parts of a phrase, found only wholly inside the range");
     PatternFacts neg = AnalysePattern("(?i)[^a]x");
     CHECK(neg.understood && !neg.bytes.test('a') && !neg.bytes.test('A') && neg.bytes.test('b'), "a negated class under (?i) excludes both cases");
   }

@@ -97,6 +97,8 @@ void StreamScanner::ScanTriggered(const char* p, size_t n, uint64_t abs, uint64_
       }
       if (s.hi >= frontier) break;
       k = j;
+      // A match starting here lies in [from, to) and contains a string of the second set too.
+      if (!rule.also.empty() && !rule.also.Within(p, std::max(s.lo, c.pos), s.to)) continue;
       while (!c.done) {
         size_t from = std::max(s.lo, c.pos);
         if (from > s.hi) break;
