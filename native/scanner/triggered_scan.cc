@@ -21,6 +21,7 @@ namespace {
 
 constexpr size_t kBlock = 16 << 10;
 constexpr size_t kMergeGap = 32;  // spans closer than this are searched as one
+constexpr size_t kAnchoredStarts = 8;  // spans with at most this many starts are tried anchored
 // A fingerprint position p reports factors starting at p - 12 at the earliest (16-position
 // factors, 4-position fingerprints); 16 keeps a margin.
 constexpr size_t kFingerprintReach = 16;
@@ -103,9 +104,10 @@ void StreamScanner::ScanTriggered(const char* p, size_t n, uint64_t abs, uint64_
         size_t from = std::max(s.lo, c.pos);
         if (from > s.hi) break;
         size_t starts = s.hi - from + 1;
-        if (starts * 64 < s.to - from) {
-          // A few possible starts before a long tail: try each, anchored (a failed anchored
-          // attempt stops early; an unanchored one would read to `to`).
+        if (starts <= kAnchoredStarts || starts * 64 < s.to - from) {
+          // A few possible starts: try each, anchored (a failed attempt stops early, and a match
+          // needs no reverse pass to find its start: cheaper than one unanchored search up to
+          // about eight starts).
           size_t at = from;
           while (at <= s.hi && !rule.re->Match(text, at, s.to, RE2::ANCHOR_START, groups, ng)) ++at;
           if (at > s.hi) break;
