@@ -164,7 +164,7 @@ void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_
     for (size_t b = 0; b < 256; ++b) {
       bool ok = pf.off > 0 ? cls[pf.off - 1].test(b)
                            : left == 0 || (left == 1) != WordByte(static_cast<unsigned char>(b));
-      if (ok) prev_[b] |= bit;
+      if (ok) prev_[b] |= bit, low_prev_[half][b & 0x7f] |= hbit;
     }
     factors_.push_back(Entry{pf.rule, pf.factor, cls.data(), static_cast<uint32_t>(cls.size()), pf.off, left});
   }
@@ -268,14 +268,18 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t Prefilter::ScanVbm
     uint8_t a = static_cast<uint8_t>(active >> (8 * h));
     if (a) act[ng] = _mm512_set1_epi8(static_cast<char>(a)), groups[ng++] = h;
   }
+  // Position 0 has no byte before it: Scan gives it to the scalar scan.
+  if (from == 0) return 0;
   size_t i = from;
   for (; i + 64 <= to && i + 64 + kFp - 1 <= n; i += 64) {
     __m512i v[kFp];
     for (int j = 0; j < kFp; ++j) v[j] = _mm512_loadu_si512(reinterpret_cast<const void*>(u + i + j));
+    const __m512i before = _mm512_loadu_si512(reinterpret_cast<const void*>(u + i - 1));
     __mmask64 any = 0;
     for (int g = 0; g < ng; ++g) {
       int h = groups[g];
-      __m512i m = act[g];
+      const __m512i* tp = reinterpret_cast<const __m512i*>(low_prev_[h]);
+      __m512i m = _mm512_and_si512(act[g], _mm512_permutex2var_epi8(_mm512_load_si512(tp), before, _mm512_load_si512(tp + 1)));
       for (int j = 0; j < kFp; ++j) {
         const __m512i* t = reinterpret_cast<const __m512i*>(low_[h][j]);
         __m512i look = _mm512_permutex2var_epi8(_mm512_load_si512(t), v[j], _mm512_load_si512(t + 1));
@@ -329,7 +333,10 @@ bool FactorCheck::Within(const char* p, size_t lo, size_t to) const {
 void Prefilter::Scan(const char* p, size_t n, size_t from, size_t to, uint32_t active, std::vector<Hit>* out) const {
   to = std::min(to, n);
   if (from >= to || !active || factors_.empty()) return;
-  if (UseVbmi()) from = ScanVbmi(p, n, from, to, active, out);
+  if (UseVbmi()) {
+    if (from == 0) ScanScalar(p, n, 0, 1, active, out), from = 1;
+    from = ScanVbmi(p, n, from, to, active, out);
+  }
   if (UseAvx2()) from = ScanAvx2(p, n, from, to, active, out);
   ScanScalar(p, n, from, to, active, out);
 }

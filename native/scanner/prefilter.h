@@ -85,6 +85,9 @@ class Prefilter {
   // Per bucket group: a 128-entry table (AVX-512 VBMI looks up 128 entries at once) indexed by
   // the low 7 bits, so a byte and its high-bit twin share an entry (over-approximating both).
   alignas(64) uint8_t low_[kHalves][kFp][128] = {};
+  // The same for the byte before the fingerprint (prev_), so that the inside of a digit run
+  // does not reach the scalar check.
+  alignas(64) uint8_t low_prev_[kHalves][128] = {};
 };
 
 // Whether a string of a small factor set occurs wholly inside [lo, to): a rule's second factor
