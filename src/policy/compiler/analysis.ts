@@ -177,6 +177,32 @@ export abstract class Analysis {
     return { needs, outs };
   }
 
+  /** Everything a body may bind on top of B: a negation or `every` needs those bound first. */
+  protected mayBindOf(body: readonly Expr[], B: Set<number>): Set<number> {
+    const mayBind = new Set(B);
+    for (const e of body) for (const s of this.exprInfo(e, new Set()).outs) mayBind.add(s);
+    return mayBind;
+  }
+
+  /**
+   * Index of the first pending expression that can run with B bound (OPA's safety order),
+   * or -1 when none can. The closure compiler and the code generator both order bodies
+   * with this, so they agree on evaluation order.
+   */
+  protected nextReady(pending: readonly Expr[], mayBind: Set<number>, B: Set<number>): number {
+    for (let i = 0; i < pending.length; i++) {
+      const e = pending[i]!;
+      const { needs } = this.exprInfo(e, mayBind);
+      let ok = true;
+      for (const s of needs) if (!B.has(s)) ok = false;
+      if (ok && e.kind === 'term' && !e.negated && e.term.t === 'call' && (e.term.fn === 'eq' || e.term.fn === 'assign')) {
+        ok = this.unifyReady(e.term.args[0]!, e.term.args[1]!, B) || this.hasGenSide(e.term.args[0]!, e.term.args[1]!, B);
+      }
+      if (ok) return i;
+    }
+    return -1;
+  }
+
   /** True when a call passes one more argument than the function takes (the result is unified with it). */
   protected outputArg(t: Term & { t: 'call' }): boolean {
     const r = this.resolveFn(t);

@@ -17,26 +17,11 @@ export class BodyCompiler extends TermCompiler {
 
   /** Compiles a body; B is updated with everything the body binds. */
   body(body: Body, B: Set<number>): Step {
-    const mayBind = new Set(B);
-    const infos = body.map((e) => this.exprInfo(e, new Set()));
-    for (const i of infos) for (const s of i.outs) mayBind.add(s);
-    const pending = body.map((e) => e);
+    const mayBind = this.mayBindOf(body, B);
+    const pending = body.slice();
     const parts: Compiled[] = [];
     while (pending.length) {
-      let picked = -1;
-      for (let i = 0; i < pending.length; i++) {
-        const e = pending[i]!;
-        const { needs } = this.exprInfo(e, mayBind);
-        let ok = true;
-        for (const s of needs) if (!B.has(s)) ok = false;
-        if (ok && e.kind === 'term' && !e.negated && e.term.t === 'call' && (e.term.fn === 'eq' || e.term.fn === 'assign')) {
-          ok = this.unifyReady(e.term.args[0]!, e.term.args[1]!, B) || this.hasGenSide(e.term.args[0]!, e.term.args[1]!, B);
-        }
-        if (ok) {
-          picked = i;
-          break;
-        }
-      }
+      const picked = this.nextReady(pending, mayBind, B);
       if (picked < 0) {
         const e = pending[0]!;
         const { needs } = this.exprInfo(e, mayBind);

@@ -18,26 +18,11 @@ export class BodyGen extends TermGen {
   }
 
   genBody(body: Body, B: Set<number>, done: () => void): void {
-    const mayBind = new Set(B);
-    const infos = body.map((e) => this.exprInfo(e, new Set()));
-    for (const i of infos) for (const s of i.outs) mayBind.add(s);
+    const mayBind = this.mayBindOf(body, B);
     const pending = body.slice();
     const next = (): void => {
       if (!pending.length) return done();
-      let picked = -1;
-      for (let i = 0; i < pending.length; i++) {
-        const e = pending[i]!;
-        const { needs } = this.exprInfo(e, mayBind);
-        let ok = true;
-        for (const s of needs) if (!B.has(s)) ok = false;
-        if (ok && e.kind === 'term' && !e.negated && e.term.t === 'call' && (e.term.fn === 'eq' || e.term.fn === 'assign')) {
-          ok = this.unifyReady(e.term.args[0]!, e.term.args[1]!, B) || this.hasGenSide(e.term.args[0]!, e.term.args[1]!, B);
-        }
-        if (ok) {
-          picked = i;
-          break;
-        }
-      }
+      const picked = this.nextReady(pending, mayBind, B);
       // The closure compiler accepted this body, so an unsafe body here is a generator bug.
       if (picked < 0) throw unsafe('?', pending[0]!.loc);
       const e = pending.splice(picked, 1)[0]!;
