@@ -554,20 +554,29 @@ class Parser {
     this.noOr = true;
     const first = this.termIn();
     this.noOr = saveNoOr;
+    const rest = this.restOfCollection(first, ']');
+    return 'body' in rest ? { t: 'arraycomp', head: first, body: rest.body, loc } : { t: 'array', items: rest.items, loc };
+  }
+
+  /**
+   * What follows the first element of `[…]` or `{…}`: a comprehension body after `|`, or the
+   * remaining comma-separated elements (a trailing comma allowed) up to `close`.
+   */
+  private restOfCollection(first: Term, close: ']' | '}'): { body: Body } | { items: Term[] } {
     if (this.isP('|')) {
       this.i++;
-      const body = this.bodyUntil(']');
-      this.expectP(']');
-      return { t: 'arraycomp', head: first, body, loc };
+      const body = this.bodyUntil(close);
+      this.expectP(close);
+      return { body };
     }
     const items = [first];
     while (this.isP(',')) {
       this.i++;
-      if (this.isP(']')) break;
+      if (this.isP(close)) break;
       items.push(this.termIn());
     }
-    this.expectP(']');
-    return { t: 'array', items, loc };
+    this.expectP(close);
+    return { items };
   }
 
   private braceLit(): Term {
@@ -602,20 +611,8 @@ class Parser {
       return { t: 'object', items, loc };
     }
     this.noOr = saveNoOr;
-    if (this.isP('|')) {
-      this.i++;
-      const body = this.bodyUntil('}');
-      this.expectP('}');
-      return { t: 'setcomp', head: first, body, loc };
-    }
-    const items = [first];
-    while (this.isP(',')) {
-      this.i++;
-      if (this.isP('}')) break;
-      items.push(this.termIn());
-    }
-    this.expectP('}');
-    return { t: 'set', items, loc };
+    const rest = this.restOfCollection(first, '}');
+    return 'body' in rest ? { t: 'setcomp', head: first, body: rest.body, loc } : { t: 'set', items: rest.items, loc };
   }
 }
 
