@@ -1,12 +1,11 @@
 // `lacuna-fs audit verify|query|report|pubkey` over a real chain in the spool and in PostgreSQL:
 // exit codes (0 intact, 1 broken, 2 usage), human and --json output, filters, report formats.
 import t from 'tap';
-import { Command, CommanderError } from 'commander';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { register } from '../../src/cli/commands/audit.js';
-import { CliError } from '../../src/cli/exit-codes.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { openAudit } from '../../src/audit/index.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { canonicalize } from '../../src/audit/canonical.js';
@@ -19,26 +18,8 @@ const root = mkdtempSync(join(tmpdir(), 'lacuna-audit-cli-'));
 t.teardown(() => rmSync(root, { recursive: true, force: true }));
 
 /** Run `lacuna-fs audit …` in-process; returns stdout and the exit code main() would return. */
-async function cli(...args: string[]): Promise<{ out: string; code: number; err: string }> {
-  const program = new Command('lacuna-fs').exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
-  register(program);
-  let out = '';
-  let err = '';
-  const write = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['audit', ...args], { from: 'user' });
-    return { out, err, code: 0 };
-  } catch (e) {
-    if (e instanceof CliError) return { out, err: err + e.message, code: e.exitCode };
-    if (e instanceof CommanderError) return { out, err, code: e.code === 'commander.helpDisplayed' ? 0 : 2 };
-    throw e;
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-  }
+async function cli(...args: string[]): Promise<CliRun> {
+  return runCli(register, ['audit', ...args]);
 }
 
 async function populate(stateDir: string, postgres?: string): Promise<string> {

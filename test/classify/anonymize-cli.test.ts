@@ -5,9 +5,9 @@ import t from 'tap';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { register } from '../../src/cli/commands/anonymize.js';
-import { CliError, EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { runCli } from '../helpers/cli.js';
 
 const corpus = join(import.meta.dirname, '..', 'fixtures', 'classify', 'corpus');
 const dir = mkdtempSync(join(tmpdir(), 'lacuna-anon-cli-'));
@@ -23,27 +23,7 @@ t.teardown(() => {
 copyFileSync(join(corpus, 'crm_export.csv'), join(dir, 'crm.csv'));
 copyFileSync(join(corpus, 'env.production'), join(dir, 'env.production'));
 
-async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command('lacuna-fs').exitOverride();
-  register(program);
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  let code = 0;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    code = e instanceof CliError ? e.exitCode : ((e as { exitCode?: number }).exitCode ?? 99);
-    err += (e as Error).message;
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-  return { out, err, code };
-}
+const run = (...args: string[]) => runCli(register, args);
 
 t.test('first run creates a 0600 key under ~/.config/lacuna-fs and writes the copy; the summary names types, never values', async (t) => {
   const out = join(dir, 'crm.anon.csv');

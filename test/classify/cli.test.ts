@@ -4,9 +4,9 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { register } from '../../src/cli/commands/classify.js';
-import { CliError, EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lacuna-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -15,27 +15,7 @@ writeFileSync(join(dir, 'a.csv'), 'name,email,ssn\nJohn,john.doe@acme.io,536-22-
 writeFileSync(join(dir, 'sub', 'b.txt'), 'hello world\n');
 writeFileSync(join(dir, 'sub', 'c.env'), 'DB_PASSWORD=Tr0ub4dor&3xK9\n');
 
-async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command('lacuna-fs').exitOverride();
-  register(program);
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  let code = 0;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    code = e instanceof CliError ? e.exitCode : ((e as { exitCode?: number }).exitCode ?? 99);
-    err += (e as Error).message;
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
-  return { out, err, code };
-}
+const run = (...args: string[]) => runCli(register, args);
 
 t.test('--json prints one object per file with path, tier, tags, confidence, layer, reasoning, findings', async (t) => {
   const r = await run('classify', '--json', dir);

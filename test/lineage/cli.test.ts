@@ -1,31 +1,13 @@
-import { Command, CommanderError } from 'commander';
 import t from 'tap';
 import { register, parseSince, renderTree } from '../../src/cli/commands/lineage.js';
-import { CliError, EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { openLineage } from '../../src/lineage/index.js';
 import { cls, META, sleeper, tempDir, Tree } from './fixtures/helpers.js';
 
 /** Runs `lacuna-fs ...args` through register(), capturing stdout; returns exit code as main() would. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const program = new Command('lacuna-fs').exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  register(program);
-  let out = '';
-  let err = '';
-  const w = process.stdout.write.bind(process.stdout);
-  const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'lacuna-fs', ...args]);
-    return { code: EXIT.OK, out, err };
-  } catch (e) {
-    if (e instanceof CliError) return { code: e.exitCode, out, err: err + e.message };
-    if (e instanceof CommanderError) return { code: e.code === 'commander.helpDisplayed' ? EXIT.OK : EXIT.USAGE, out, err: err + e.message };
-    throw e;
-  } finally {
-    process.stdout.write = w;
-    process.stderr.write = we;
-  }
+async function cli(args: string[]): Promise<CliRun> {
+  return runCli(register, args);
 }
 
 /** A state dir with a → b (python3) → c (sh), written by a daemon-like writer that stays open. */

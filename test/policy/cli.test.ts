@@ -7,37 +7,14 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import t from 'tap';
 import { register } from '../../src/cli/commands/policy.js';
-import { CliError, EXIT } from '../../src/cli/exit-codes.js';
+import { EXIT } from '../../src/cli/exit-codes.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 const POLICIES = new URL('../../policies', import.meta.url).pathname;
 
 /** Runs `lacuna-fs <args>` and returns stdout, stderr and the exit code. */
-async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command('lacuna-fs').exitOverride();
-  register(program);
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'lacuna-fs', ...args]);
-    code = Number(process.exitCode ?? 0);
-  } catch (e) {
-    if (e instanceof CliError) {
-      code = e.exitCode;
-      err += e.message;
-    } else throw e;
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = before;
-  }
-  return { out, err, code };
+async function cli(...args: string[]): Promise<CliRun> {
+  return runCli(register, args);
 }
 
 function tmp(t: { teardown(fn: () => void): void }): string {
