@@ -209,6 +209,10 @@ Napi::Value Mount(const Napi::CallbackInfo &info) {
     throw Napi::Error::New(env, "fuse_new failed for " + mountpoint + " (bad mount option?)");
   }
   h->bridge.Start();
+  // If the process exits with this mount still up, close the bridge before Node tears down
+  // the thread-safe function: the flusher must never call into a finalized function. Hooks
+  // run in reverse order of registration, so this one runs before the function's own.
+  napi_add_env_cleanup_hook(env, [](void *bridge) { static_cast<MountBridge *>(bridge)->Close(); }, &h->bridge);
   h->loop = std::thread([h] {
     fuse_loop_mt(h->state.fuse);
     LoopEnded(h);
