@@ -95,7 +95,7 @@ t.test('an answer later than the latency budget is not waited for, but lands in 
     ...spy(shared),
     classify: async (c) => {
       slowCalls++;
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, 1500));
       return shared.classify(c);
     },
   };
@@ -104,7 +104,9 @@ t.test('an answer later than the latency budget is not waited for, but lands in 
   const text = Buffer.from(RUNBOOK + '\nUnique line for the budget test.\n');
   const t0 = Date.now();
   t.equal(await esc.escalate(l1Public(), text, {}), undefined, 'layer 1 stands');
-  t.ok(Date.now() - t0 < 140, 'did not wait for the model');
+  // The model takes 1.5 s; answering well before that (budget 20 ms, slack for a loaded host)
+  // shows the escalation did not wait for it.
+  t.ok(Date.now() - t0 < 1000, 'did not wait for the model');
   t.equal(esc.stats().l2.overBudget, 1);
   // Let the run finish in the worker and reach the cache.
   let c: Classification | undefined;
