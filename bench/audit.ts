@@ -21,12 +21,19 @@ import type { BenchRow, BenchScenario, BenchSection } from './types.js';
 const COMMAND = 'npm run build && node dist/bench/run.js audit';
 const N = Number(process.env.LACUNA_BENCH_AUDIT_RECORDS ?? 100_000);
 
-const EVENT: AuditEvent = {
-  kind: 'decision', user: 'alice', uid: 1000, pid: 4242, program: '/usr/bin/cp', action: 'write',
-  paths: ['/governed/finance/q3-ledger.csv', '/home/alice/Downloads/q3-ledger.csv'], zones: ['governed', 'unmanaged'],
-  classification: { tier: 'PROPRIETARY', tags: ['PII', 'FINANCIAL'] }, decision: 'deny', policy_id: 'no_export_proprietary',
-  bundle_hash: 'c'.repeat(64), reasoning: 'PROPRIETARY data read by this process may not be written to an unmanaged zone',
-};
+// A daemon's records share most strings (user, program, zones, policy) but not all: paths,
+// pid and reasoning differ between files. The events cycle over 300 files so nothing that
+// remembers recent strings can make every record look like the last one.
+function event(i: number): AuditEvent {
+  const file = `q${i % 300}-ledger.csv`;
+  return {
+    kind: 'decision', user: 'alice', uid: 1000, pid: 4000 + (i % 57), program: '/usr/bin/cp', action: 'write',
+    paths: [`/governed/finance/${file}`, `/home/alice/Downloads/${file}`], zones: ['governed', 'unmanaged'],
+    classification: { tier: 'PROPRIETARY', tags: ['PII', 'FINANCIAL'] }, decision: 'deny', policy_id: 'no_export_proprietary',
+    bundle_hash: 'c'.repeat(64), reasoning: `PROPRIETARY data from /governed/finance/${file} read by this process may not be written to an unmanaged zone`,
+  };
+}
+const EVENTS: AuditEvent[] = Array.from({ length: 1000 }, (_, i) => event(i));
 
 function tmp(tag: string): string {
   return mkdtempSync(join(tmpdir(), `lacuna-bench-audit-${tag}-`));
@@ -95,7 +102,7 @@ async function appends(): Promise<BenchSection> {
   let t0 = performance.now();
   for (let i = 0; i < N; i++) {
     const s = performance.now();
-    log.append(EVENT);
+    log.append(EVENTS[i % EVENTS.length]!);
     lat.push(performance.now() - s);
     if (i % 500 === 499) await new Promise((r) => setImmediate(r));
   }
@@ -109,7 +116,7 @@ async function appends(): Promise<BenchSection> {
   const one = await openAudit({ stateDir: dirB, groupCommitMs: 0, checkpointEvery: 10_000 });
   const M = 2000;
   t0 = performance.now();
-  for (let i = 0; i < M; i++) await one.durable(one.append(EVENT).seq);
+  for (let i = 0; i < M; i++) await one.durable(one.append(EVENTS[i % EVENTS.length]!).seq);
   const fsyncMs = performance.now() - t0;
   await one.close();
   rmSync(dirB, { recursive: true, force: true });
@@ -123,7 +130,7 @@ async function appends(): Promise<BenchSection> {
     Array.from({ length: 64 }, async () => {
       for (let i = 0; i < 100; i++) {
         const s = performance.now();
-        await c.durable(c.append(EVENT).seq);
+        await c.durable(c.append(EVENTS[i % EVENTS.length]!).seq);
         waits.push(performance.now() - s);
       }
     }),
@@ -150,7 +157,7 @@ async function ingestAndVerify(): Promise<BenchSection[]> {
     // Fill the spool with PostgreSQL absent, then measure the sink draining the backlog.
     const w = await openAudit({ stateDir, checkpointEvery: 5000 });
     for (let i = 0; i < R; i++) {
-      w.append(EVENT);
+      w.append(EVENTS[i % EVENTS.length]!);
       if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
     }
     await w.close();
@@ -207,10 +214,10 @@ async function ingestAndVerify(): Promise<BenchSection[]> {
     // Pure encoding cost: building a record (normalise + RFC 8785 + SHA-256) vs JSON.stringify.
     const K = 50_000;
     t0 = performance.now();
-    for (let i = 0; i < K; i++) buildRecord(EVENT, { chainId: 'c', host: 'h', seq: i, prevHash: ZERO_HASH });
+    for (let i = 0; i < K; i++) buildRecord(EVENTS[i % EVENTS.length]!, { chainId: 'c', host: 'h', seq: i, prevHash: ZERO_HASH });
     const buildMs = performance.now() - t0;
     t0 = performance.now();
-    for (let i = 0; i < K; i++) JSON.stringify({ ...EVENT, seq: i });
+    for (let i = 0; i < K; i++) JSON.stringify({ ...EVENTS[i % EVENTS.length]!, seq: i });
     const strMs = performance.now() - t0;
 
     const ingest = rate(R, ingestMs);

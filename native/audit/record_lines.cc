@@ -260,7 +260,86 @@ Napi::Value MerkleSubtreeRoot(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, hex, 64);
 }
 
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// merkleLeavesOfHashes(hex): the RFC 9162 leaf hash SHA-256(0x00 || record hash) of each record
+// hash in `hex` (n lowercase 64-digit hashes, concatenated), as n * 32 bytes. The writer folds a
+// whole group-commit batch into its Merkle frontier with this and merkleSubtreeRoot instead of
+// two JavaScript hash calls per record.
+Napi::Value MerkleLeavesOfHashes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "merkleLeavesOfHashes(hex: string)").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  size_t len = 0;
+  napi_get_value_string_latin1(env, info[0], nullptr, 0, &len);
+  if (len % 64 != 0) {
+    Napi::RangeError::New(env, "merkleLeavesOfHashes: not a sequence of 64-digit hashes").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  std::string hex(len + 1, '\0');
+  napi_get_value_string_latin1(env, info[0], &hex[0], len + 1, &len);
+  size_t n = len / 64;
+  Napi::Buffer<uint8_t> leaves = Napi::Buffer<uint8_t>::New(env, n * 32);
+  uint8_t leaf_input[33];
+  leaf_input[0] = 0x00;
+  for (size_t i = 0; i < n; i++) {
+    const char* h = hex.data() + 64 * i;
+    for (size_t j = 0; j < 32; j++) {
+      int hi = HexDigit(h[2 * j]), lo = HexDigit(h[2 * j + 1]);
+      if (hi < 0 || lo < 0) {
+        Napi::RangeError::New(env, "merkleLeavesOfHashes: not lowercase hex").ThrowAsJavaScriptException();
+        return env.Null();
+      }
+      leaf_input[1 + j] = static_cast<uint8_t>(hi * 16 + lo);
+    }
+    Sha256(leaf_input, 33, leaves.Data() + 32 * i);
+  }
+  return leaves;
+}
+
+// sealRecordLine(line, start, at, end): the writer's half of the record hash. The line in
+// line[start, end) was written with a placeholder hash member (`,"hash":"` + 64 digits + `"`) at
+// `at`; the record hash covers the line without that member (as the verifier hashes it), so it is
+// computed from the bytes already in the batch buffer, written over the placeholder, and returned
+// as hex. Saves the writer encoding the record a second time just to hash it.
+Napi::Value SealRecordLine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsTypedArray() || !info[1].IsNumber() || !info[2].IsNumber() || !info[3].IsNumber()) {
+    Napi::TypeError::New(env, "sealRecordLine(line: Uint8Array, start: number, at: number, end: number)").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  Napi::Uint8Array line = info[0].As<Napi::Uint8Array>();
+  double start = info[1].As<Napi::Number>().DoubleValue();
+  double at = info[2].As<Napi::Number>().DoubleValue();
+  double end = info[3].As<Napi::Number>().DoubleValue();
+  if (!(start >= 0 && start <= at && at + kHashMember <= end && end <= static_cast<double>(line.ByteLength()))) {
+    Napi::RangeError::New(env, "sealRecordLine: the hash member does not fit in the line").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  uint8_t* b = line.Data();
+  size_t s = static_cast<size_t>(start), a = static_cast<size_t>(at), e = static_cast<size_t>(end);
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, kRecordPrefix, kRecordPrefixLen);
+  SHA256_Update(&ctx, b + s, a - s);
+  SHA256_Update(&ctx, b + a + kHashMember, e - a - kHashMember);
+  uint8_t digest[32];
+  SHA256_Final(digest, &ctx);
+  char hex[64];
+  Hex(digest, hex);
+  memcpy(b + a + 9, hex, 64);  // after `,"hash":"`
+  return Napi::String::New(env, hex, 64);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("sealRecordLine", Napi::Function::New(env, SealRecordLine));
+  exports.Set("merkleLeavesOfHashes", Napi::Function::New(env, MerkleLeavesOfHashes));
   exports.Set("scanRecordLines", Napi::Function::New(env, ScanRecordLines));
   exports.Set("merkleSubtreeRoot", Napi::Function::New(env, MerkleSubtreeRoot));
   return exports;

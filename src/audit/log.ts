@@ -14,7 +14,7 @@ import { ZERO_HASH } from './hash.js';
 import { loadOrCreateKey, type SigningKey } from './keys.js';
 import { acquireWriterLock } from './lock.js';
 import { MerkleFrontier } from './merkle.js';
-import { buildRecord } from './record.js';
+import { encodeRecord, type UnsealedRecord } from './record.js';
 import { PendingQueue } from './pending.js';
 import { Spool, type Recovery } from './spool.js';
 import { SinkProxy } from './sink-proxy.js';
@@ -280,22 +280,24 @@ class ChainLog implements AuditLog {
   }
 
   private appendKind(kind: AuditKind, rest: Omit<AuditEvent, 'kind'>): AuditReceipt {
-    return this.push(buildRecord({ ...rest, kind }, { chainId: this.chainId, host: this.host, seq: this.headSeq + 1, prevHash: this.headHash }));
+    return this.push(encodeRecord({ ...rest, kind }, { chainId: this.chainId, host: this.host, seq: this.headSeq + 1, prevHash: this.headHash }));
   }
 
   append(e: AuditEvent): AuditReceipt {
     if (this.closed) throw new AuditUnavailableError('audit log is closed');
     if (!this.healthy) throw new AuditUnavailableError(`audit spool unwritable: ${this.lastError}`);
     if ((e.kind as string) === 'genesis' || (e.kind as string) === 'audit_recovered') throw new AuditUnavailableError(`kind ${e.kind} is written by the chain itself`);
-    return this.push(buildRecord(e, { chainId: this.chainId, host: this.host, seq: this.headSeq + 1, prevHash: this.headHash }));
+    return this.push(encodeRecord(e, { chainId: this.chainId, host: this.host, seq: this.headSeq + 1, prevHash: this.headHash }));
   }
 
-  private push(b: { record: { seq: number; hash: string }; line: string }): AuditReceipt {
-    this.pending.add(b.record.seq, b.record.hash, b.line);
-    this.headSeq = b.record.seq;
-    this.headHash = b.record.hash;
+  /** Queue the record (the batch buffer computes its hash from the bytes it stores). */
+  private push(r: UnsealedRecord): AuditReceipt {
+    const seq = this.headSeq + 1;
+    const hash = this.pending.add(seq, r.head, r.tail);
+    this.headSeq = seq;
+    this.headHash = hash;
     this.schedule();
-    return { seq: b.record.seq, hash: b.record.hash };
+    return { seq, hash };
   }
 
   private schedule(): void {
@@ -325,7 +327,7 @@ class ChainLog implements AuditLog {
           this.fail(err as Error);
           return;
         }
-        for (const h of batch.hashes) this.frontier.push(h);
+        this.frontier.pushAll(batch.hashes);
         this.durableSeq = batch.firstSeq + batch.count - 1;
         this.durableHash = batch.hashes[batch.count - 1]!;
         this.pending.recycle(batch);

@@ -3,6 +3,7 @@
 // records since genesis with O(log n) state. Proof helpers work on a full leaf list.
 import { merkleLeafHex, merkleNode, merkleNodeHex } from './hash.js';
 import { createHash } from 'node:crypto';
+import { auditAddon } from './native-lines.js';
 
 const EMPTY_ROOT = createHash('sha256').digest();
 const EMPTY_ROOT_HEX = EMPTY_ROOT.toString('hex');
@@ -35,6 +36,29 @@ export class MerkleFrontier {
 
   push(recordHashHex: string): void {
     this.pushSubtree(merkleLeafHex(recordHashHex), 1);
+  }
+
+  /**
+   * push() each of `recordHashesHex`, in order. With the audit addon the leaves are hashed in one
+   * native call and the batch is merged as aligned perfect subtrees, so a group-commit batch costs
+   * O(log n) JavaScript hash calls instead of about two per record; the frontier is the same.
+   */
+  pushAll(recordHashesHex: readonly string[]): void {
+    const n = recordHashesHex.length;
+    const addon = auditAddon();
+    if (addon === null || typeof addon.merkleLeavesOfHashes !== 'function' || n < 4) {
+      for (const h of recordHashesHex) this.push(h);
+      return;
+    }
+    const leaves = addon.merkleLeavesOfHashes(recordHashesHex.join(''));
+    for (let i = 0; i < n; ) {
+      // The largest power of two that fits in what is left and starts where the tree would put it.
+      let count = 1;
+      while (count * 2 <= n - i && this.size % (count * 2) === 0) count *= 2;
+      const root = count === 1 ? leaves.toString('hex', 32 * i, 32 * i + 32) : addon.merkleSubtreeRoot(leaves, i, count);
+      this.pushSubtree(root, count);
+      i += count;
+    }
   }
 
   /**

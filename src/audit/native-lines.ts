@@ -20,6 +20,13 @@ export interface NativeLineTable {
 export interface AuditAddon {
   scanRecordLines(bytes: Uint8Array, chainMember: Uint8Array, withLeaves: boolean): NativeLineTable;
   merkleSubtreeRoot(leaves: Uint8Array, first: number, count: number): string;
+  /** RFC 9162 leaf hashes (32 bytes each) of concatenated 64-digit lowercase record hashes. */
+  merkleLeavesOfHashes(hex: string): Buffer;
+  /**
+   * Hash line[start, end) without the 74-byte hash member at `at` (as the verifier does), write the
+   * 64 digits into that member and return them.
+   */
+  sealRecordLine(line: Uint8Array, start: number, at: number, end: number): string;
 }
 
 /** The repository root: the first parent with binding.gyp (src/audit under tap, dist/src/audit after tsc). */

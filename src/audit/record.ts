@@ -27,6 +27,9 @@ const BODY_KEYS: readonly string[] = ['v', 'kind', 'chain_id', 'seq', 'host', 't
 const HEAD_KEYS = BODY_KEYS.filter((k) => k < 'hash');
 const TAIL_KEYS = BODY_KEYS.filter((k) => k > 'hash');
 const KINDS: ReadonlySet<string> = new Set(AUDIT_KINDS);
+/** Members built here from characters JSON never escapes: time (toISOString) and prev_hash (checked hex). */
+const PLAIN_KEYS: ReadonlySet<string> = new Set(['time', 'prev_hash']);
+const HEX_HASH = /^[0-9a-f]{64}$/;
 
 export interface BuiltRecord {
   record: AuditRecord;
@@ -53,14 +56,28 @@ function isoTime(t: string | undefined, now: () => Date): string {
   return d.toISOString();
 }
 
+/**
+ * A record without its hash: `head` and `tail` are the RFC 8785 text of the members that sort
+ * before and after "hash" (head opens with "{", tail lacks the closing "}"), so the hashed body is
+ * `${head},${tail}}` and the stored line `${head},"hash":"<hash>",${tail}}`.
+ */
+export interface UnsealedRecord {
+  body: Record<string, unknown>;
+  head: string;
+  tail: string;
+}
+
 /** Precondition: pos.seq is the next seq of the chain and pos.prevHash the hash of seq-1. */
-export function buildRecord(
+export function encodeRecord(
   e: AuditEvent | (Omit<AuditEvent, 'kind'> & { kind: AuditKind }),
   pos: ChainPosition,
   now: () => Date = () => new Date(),
-): BuiltRecord {
+): UnsealedRecord {
   if (!KINDS.has(e.kind)) throw new AuditRecordError(`kind: unknown ${JSON.stringify(e.kind)}`);
-  const body: Record<string, unknown> = {
+  if (!HEX_HASH.test(pos.prevHash)) throw new AuditRecordError(`prev_hash: ${JSON.stringify(pos.prevHash)} is not a SHA-256 hex digest`);
+  // Every member named once, in one literal: one object shape for every record, which the
+  // encoder's lookups stay fast on. Absent members are undefined here and left out of the text.
+  const body = {
     v: RECORD_VERSION,
     kind: e.kind,
     chain_id: pos.chainId,
@@ -68,29 +85,71 @@ export function buildRecord(
     host: pos.host,
     time: isoTime(e.time, now),
     prev_hash: pos.prevHash,
-  };
-  for (const f of EVENT_FIELDS) if (e[f] !== undefined) body[f] = e[f];
+    user: e.user,
+    uid: e.uid,
+    pid: e.pid,
+    program: e.program,
+    action: e.action,
+    paths: e.paths,
+    zones: e.zones,
+    classification: e.classification,
+    decision: e.decision,
+    policy_id: e.policy_id,
+    bundle_hash: e.bundle_hash,
+    reasoning: e.reasoning,
+    details: e.details,
+  } satisfies Record<string, unknown> & Record<(typeof EVENT_FIELDS)[number], unknown> as Record<string, unknown>;
   checkFieldTypes(body);
-  const head = canonicalMembers(body, HEAD_KEYS, '{');
-  const tail = canonicalMembers(body, TAIL_KEYS, '');
   // head is never just '{' (chain_id is in it), so tail always follows a member.
+  return { body, head: canonicalMembers(body, HEAD_KEYS, '{'), tail: canonicalMembers(body, TAIL_KEYS, '', PLAIN_KEYS) };
+}
+
+/** Precondition: pos.seq is the next seq of the chain and pos.prevHash the hash of seq-1. */
+export function buildRecord(
+  e: AuditEvent | (Omit<AuditEvent, 'kind'> & { kind: AuditKind }),
+  pos: ChainPosition,
+  now: () => Date = () => new Date(),
+): BuiltRecord {
+  const { body, head, tail } = encodeRecord(e, pos, now);
   const hash = recordHash(`${head},${tail}}`);
+  for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
   body.hash = hash;
   return { record: body as unknown as AuditRecord, line: `${head},"hash":"${hash}",${tail}}` };
 }
 
-const STRING_FIELDS = ['user', 'program', 'action', 'policy_id', 'bundle_hash', 'reasoning', 'decision'] as const;
+function checkString(name: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'string') throw new AuditRecordError(`${name}: must be a string`);
+}
+
+function checkInteger(name: string, v: unknown): void {
+  if (v !== undefined && !Number.isSafeInteger(v)) throw new AuditRecordError(`${name}: must be an integer`);
+}
+
+function isStringArray(v: unknown): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string') return false;
+  return true;
+}
+
+function checkStringArray(name: string, v: unknown): void {
+  if (v !== undefined && !isStringArray(v)) throw new AuditRecordError(`${name}: must be an array of strings`);
+}
 
 /** Typed members must have their documented types: queries and columns rely on it. */
 function checkFieldTypes(b: Record<string, unknown>): void {
-  for (const f of STRING_FIELDS) if (b[f] !== undefined && typeof b[f] !== 'string') throw new AuditRecordError(`${f}: must be a string`);
-  for (const f of ['uid', 'pid'] as const) if (b[f] !== undefined && !Number.isSafeInteger(b[f])) throw new AuditRecordError(`${f}: must be an integer`);
-  for (const f of ['paths', 'zones'] as const) {
-    const v = b[f];
-    if (v !== undefined && (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))) throw new AuditRecordError(`${f}: must be an array of strings`);
-  }
+  checkString('user', b.user);
+  checkString('program', b.program);
+  checkString('action', b.action);
+  checkString('policy_id', b.policy_id);
+  checkString('bundle_hash', b.bundle_hash);
+  checkString('reasoning', b.reasoning);
+  checkString('decision', b.decision);
+  checkInteger('uid', b.uid);
+  checkInteger('pid', b.pid);
+  checkStringArray('paths', b.paths);
+  checkStringArray('zones', b.zones);
   const c = b.classification as { tier?: unknown; tags?: unknown } | undefined;
-  if (c !== undefined && (c === null || typeof c !== 'object' || typeof c.tier !== 'string' || !Array.isArray(c.tags) || !c.tags.every((x) => typeof x === 'string'))) {
+  if (c !== undefined && (c === null || typeof c !== 'object' || typeof c.tier !== 'string' || !isStringArray(c.tags))) {
     throw new AuditRecordError('classification: must be {tier: string, tags: string[]}');
   }
   if (b.details !== undefined && (b.details === null || typeof b.details !== 'object' || Array.isArray(b.details))) throw new AuditRecordError('details: must be an object');

@@ -4,6 +4,7 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { MerkleFrontier, consistencyProof, inclusionProof, perfectSubtreeRoot, treeHead, verifyConsistency, verifyInclusion } from '../../src/audit/merkle.js';
 import { merkleLeaf, merkleLeafHex, merkleNode, merkleNodeHex } from '../../src/audit/hash.js';
+import { auditAddon } from '../../src/audit/native-lines.js';
 
 const hashes = Array.from({ length: 70 }, (_, i) => createHash('sha256').update(`r${i}`).digest('hex'));
 const leaves = hashes.map(merkleLeaf);
@@ -48,6 +49,39 @@ t.test('subtrees computed elsewhere and pushed whole give the same roots as push
   f.push(hashes[0]!);
   t.throws(() => f.pushSubtree(leafHex[1]!, 2), RangeError, 'a subtree not aligned to the tree is refused');
   t.throws(() => f.pushSubtree(leafHex[1]!, 3), RangeError, 'a subtree size must be a power of two');
+});
+
+t.test('a batch pushed at once (as the writer does per group commit) gives the frontier of pushing it record by record', async (t) => {
+  // Batches of every length up to 70 after frontiers of sizes 0..40, so batches start at every
+  // alignment and split into many subtree shapes.
+  for (const start of [0, 1, 2, 3, 5, 8, 13, 16, 31, 40]) {
+    for (let n = 0; n + start <= hashes.length; n++) {
+      const one = new MerkleFrontier();
+      const all = new MerkleFrontier();
+      for (const h of hashes.slice(0, start)) {
+        one.push(h);
+        all.push(h);
+      }
+      for (const h of hashes.slice(start, start + n)) one.push(h);
+      all.pushAll(hashes.slice(start, start + n));
+      if (all.size !== one.size || all.root() !== one.root() || all.toHex().join() !== one.toHex().join()) {
+        t.fail(`batch of ${n} after ${start}`);
+        return;
+      }
+    }
+  }
+  t.pass('every batch length at every start');
+});
+
+t.test('the addon\'s leaf hashes of concatenated record hashes are the TypeScript ones, and it refuses what is not hex', { skip: auditAddon() === null && 'audit addon not built' }, async (t) => {
+  const addon = auditAddon()!;
+  const got = addon.merkleLeavesOfHashes(hashes.join(''));
+  t.equal(got.length, 32 * hashes.length);
+  t.same(hashes.map((_, i) => got.toString('hex', 32 * i, 32 * i + 32)), hashes.map(merkleLeafHex));
+  t.equal(addon.merkleLeavesOfHashes('').length, 0);
+  t.throws(() => addon.merkleLeavesOfHashes('ab'), RangeError, 'a length that is not whole hashes');
+  t.throws(() => addon.merkleLeavesOfHashes('Z'.repeat(64)), RangeError, 'not hex');
+  t.throws(() => addon.merkleLeavesOfHashes(hashes[0]!.toUpperCase()), RangeError, 'upper case is not what the chain writes');
 });
 
 t.test('the RFC 9162 test vector: tree head of the empty tree is SHA-256 of nothing', async (t) => {
