@@ -22,7 +22,11 @@ export interface RecordColumns {
 }
 
 /** PostgreSQL text cannot hold NUL or lone surrogates; columns are for search, the record keeps the exact value. */
+const PG_UNSAFE = /[\0\uD800-\uDFFF]/;
+
 export function pgSafe(s: string): string {
+  // Almost every string has neither: one test instead of two replacements.
+  if (!PG_UNSAFE.test(s)) return s;
   return s.replace(/\0/g, '\uFFFD').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 

@@ -50,14 +50,21 @@ export class SinkConflictError extends Error {
   }
 }
 
-// A batch travels by COPY into a per-connection temporary table (no per-row parameters to
-// serialise, and PostgreSQL parses COPY text much faster than 19 array parameters), then moves to
-// audit_records in the same transaction, keeping idempotency by (chain_id, seq).
+// A batch travels by COPY (no per-row parameters to serialise, and PostgreSQL parses COPY text
+// much faster than 19 array parameters). Normally straight into audit_records: nothing past the
+// confirmed seq is there yet, and the primary key refuses the batch if anything is. When it does
+// (a replay after a crash, or a confirmation lost with the connection), the batch goes the
+// idempotent way instead: COPY into a per-connection temporary table, then INSERT … ON CONFLICT
+// DO NOTHING, and rows that were already there are compared byte for byte.
 const STAGING_COLUMNS = `seq bigint, hash text, prev_hash text, record text, kind text, t text, host text, usr text, uid bigint,
   pid bigint, program text, action text, decision text, tier text, tags text[], policy_id text, bundle_hash text,
   paths text[], zones text[]`;
 const CREATE_STAGING = `CREATE TEMPORARY TABLE IF NOT EXISTS audit_ingest (${STAGING_COLUMNS}) ON COMMIT DELETE ROWS`;
 const COPY_STAGING = 'COPY audit_ingest FROM STDIN';
+const COPY_DIRECT = `COPY audit_records (chain_id, seq, hash, prev_hash, record, kind, "time", host, "user", uid, pid,
+  program, action, decision, tier, tags, policy_id, bundle_hash, paths, zones) FROM STDIN`;
+/** SQLSTATE unique_violation: the direct COPY met a row that is already stored. */
+const UNIQUE_VIOLATION = '23505';
 const INSERT_RECORDS = `
 INSERT INTO audit_records (chain_id, seq, hash, prev_hash, record, kind, "time", host, "user", uid, pid,
   program, action, decision, tier, tags, policy_id, bundle_hash, paths, zones)
@@ -73,6 +80,21 @@ export function copyField(v: string | number | null): string {
   if (v === null) return '\\N';
   if (typeof v === 'number') return String(v);
   return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : v;
+}
+
+async function copyText(c: pg.Client, sql: string, text: string): Promise<void> {
+  await pipeline(Readable.from([Buffer.from(text, 'utf8')]), c.query(copyFrom(sql)));
+}
+
+/** COPY text with the first `width` characters (one field and its tab, the same on every row) cut from each row. */
+export function stripFirstField(text: string, width: number): string {
+  let out = '';
+  for (let at = 0; at < text.length; ) {
+    const nl = text.indexOf('\n', at);
+    out += text.slice(at + width, nl + 1);
+    at = nl + 1;
+  }
+  return out;
 }
 
 /**
@@ -234,6 +256,7 @@ export class PostgresSink {
   }
 
   private async insert(lines: CursorLine[]): Promise<void> {
+    const chainField = copyField(this.o.chainId);
     let text = '';
     for (let n = 0; n < lines.length; n++) {
       const l = lines[n]!;
@@ -241,16 +264,31 @@ export class PostgresSink {
       const d = deriveColumns(l.record);
       const row = [l.seq, l.record.hash, l.record.prev_hash, l.line, d.kind, d.time, d.host, d.user, d.uid, d.pid, d.program, d.action,
         d.decision, d.tier, d.tags && arrayLiteral(d.tags), d.policy_id, d.bundle_hash, d.paths && arrayLiteral(d.paths), d.zones && arrayLiteral(d.zones)];
-      for (let i = 0; i < row.length; i++) text += (i ? '\t' : '') + copyField(row[i] as string | number | null);
+      // Every row starts with the chain id column, which only the direct COPY reads (the staging
+      // copy is given the text after it, line by line, by stripping that prefix).
+      text += chainField;
+      for (let i = 0; i < row.length; i++) text += '\t' + copyField(row[i] as string | number | null);
       text += '\n';
     }
+    // One COPY is one statement, so it is atomic without a transaction around it: on a
+    // conflict nothing of the batch was stored.
+    try {
+      await copyText(this.client!, COPY_DIRECT, text);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+    }
+    await this.insertIdempotent(lines, stripFirstField(text, chainField.length + 1));
+  }
+
+  /** The replay path: staging table, INSERT … ON CONFLICT DO NOTHING, stored rows compared. */
+  private async insertIdempotent(lines: CursorLine[], stagingText: string): Promise<void> {
     const c = this.client!;
     let rows: { seq: string }[];
     await c.query('BEGIN');
     try {
       if (!this.staged) await c.query(CREATE_STAGING);
-      const copy = c.query(copyFrom(COPY_STAGING));
-      await pipeline(Readable.from([Buffer.from(text, 'utf8')]), copy);
+      await copyText(c, COPY_STAGING, stagingText);
       ({ rows } = await c.query<{ seq: string }>(INSERT_RECORDS, [this.o.chainId]));
       await c.query('COMMIT');
       this.staged = true; // created in a committed transaction: it lasts as long as the connection
