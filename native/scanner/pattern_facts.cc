@@ -513,6 +513,14 @@ struct Flags {
   bool dotnl = false;
 };
 
+// A counted repetition {lo,hi} with a finite hi > lo: where its hi is written in the pattern,
+// and the shortest match of the repeated part.
+struct CountedRepeat {
+  size_t hi_at, hi_end;
+  uint32_t lo, hi;
+  uint32_t operand_min;
+};
+
 class Parser {
  public:
   explicit Parser(const std::string& p) : p_(p) {}
@@ -521,6 +529,7 @@ class Parser {
     *out = Alt(&f);
     return ok_ && i_ == p_.size();
   }
+  const std::vector<CountedRepeat>& repeats() const { return repeats_; }
 
  private:
   bool More() const { return i_ < p_.size(); }
@@ -560,8 +569,9 @@ class Parser {
       if (c == '*') lo = 0, hi = kUnboundedLen, ++i_;
       else if (c == '+') lo = 1, hi = kUnboundedLen, ++i_;
       else if (c == '?') lo = 0, hi = 1, ++i_;
-      else if (c == '{' && Braces(&lo, &hi)) {}
-      else break;
+      else if (c == '{' && Braces(&lo, &hi)) {
+        if (hi != kUnboundedLen && hi > lo) repeats_.push_back(CountedRepeat{hi_at_, hi_end_, lo, hi, a->min});
+      } else break;
       if (quantified) return Fail();  // RE2 rejects a** ; never rely on a guess
       quantified = true;
       if (More() && Peek() == '?') ++i_;  // non-greedy: same language
@@ -583,7 +593,9 @@ class Parser {
     *hi = *lo;
     if (j < p_.size() && p_[j] == ',') {
       ++j;
+      hi_at_ = j;
       if (!num(hi)) *hi = kUnboundedLen;
+      hi_end_ = j;
     }
     if (j >= p_.size() || p_[j] != '}') return false;
     if (*hi < *lo) return false;
@@ -782,6 +794,8 @@ class Parser {
   const std::string& p_;
   size_t i_ = 0;
   bool ok_ = true;
+  std::vector<CountedRepeat> repeats_;
+  size_t hi_at_ = 0, hi_end_ = 0;  // where Braces found the upper bound
 };
 
 }  // namespace
@@ -819,6 +833,29 @@ PatternFacts AnalysePattern(const std::string& pattern) {
     out.before_bytes |= x.before_bytes;
     out.after_bytes |= x.after_bytes;
   }
+  return out;
+}
+
+std::string CapRepeats(const std::string& pattern, uint32_t k) {
+  Info info;
+  Parser parser(pattern);
+  if (!parser.Parse(&info)) return "";
+  // Each copy of a repeated part that is never empty takes at least one byte, so a match of at
+  // most k bytes uses at most k copies of any repetition: cutting hi to k leaves every such match
+  // and its parse, and the order RE2 prefers parses in (greedy or not, a copy more or one less
+  // is the same choice at the same point), as it was. Only shorter programs: cheaper searches,
+  // above all the submatch search (BitState's cost grows with the program's size).
+  std::string out;
+  size_t copied = 0;
+  for (const CountedRepeat& r : parser.repeats()) {
+    uint32_t cut = std::max(r.lo, k);
+    if (r.operand_min == 0 || r.hi <= cut) continue;
+    out.append(pattern, copied, r.hi_at - copied);
+    out += std::to_string(cut);
+    copied = r.hi_end;
+  }
+  if (copied == 0) return "";
+  out.append(pattern, copied, std::string::npos);
   return out;
 }
 

@@ -54,6 +54,12 @@ struct PatternFacts {
 // character, as the scanner compiles it).
 PatternFacts AnalysePattern(const std::string& pattern);
 
+// The pattern with every counted repetition {m,n} of a part that cannot match empty cut to
+// {m,max(m,k)}. Searched over a range of at most k bytes, it finds the same matches with the same
+// submatches as `pattern` (the scanner uses it on short spans). "" when the pattern is not
+// understood or nothing would change.
+std::string CapRepeats(const std::string& pattern, uint32_t k);
+
 // -log2 of the estimated frequency of a byte class at one position of typical text.
 double ClassRarity(const ByteClass& c);
 // The same for positions [off, off + len) of a factor, runs of one class discounted.

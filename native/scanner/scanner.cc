@@ -113,6 +113,16 @@ std::shared_ptr<const RuleSet> RuleSet::Compile(const std::vector<RuleSpec>& spe
     if (s.group < 0 || s.group > 15 || s.group > r.re->NumberOfCapturingGroups())
       return fail("group " + std::to_string(s.group) + " does not exist in the pattern");
     r.ngroups = std::max(s.group, 0) + 1;
+    // Spans around factors are mostly short, and a submatch search is the dearest part of a
+    // candidate: `token = computeToken(a)` took 2.3 us for its group against {8,256} spelt out,
+    // 0.4 us against {8,32}, and 0.13 us for the match alone.
+    if (s.group > 0) {
+      std::string cut = CapRepeats(s.pattern, kShortRange);
+      if (!cut.empty()) {
+        r.short_re.reset(new RE2(cut, ScannerOptions(16 << 20)));
+        if (!r.short_re->ok() || r.short_re->NumberOfCapturingGroups() != r.re->NumberOfCapturingGroups()) r.short_re.reset();
+      }
+    }
     rs->rules_.push_back(std::move(r));
   }
   // Rules whose pattern analysis found usable factors are searched only around them; a factor

@@ -66,7 +66,14 @@ class RuleSet {
     PatternFacts facts;
     bool triggered = false;  // searched only around its factors (prefilter_); else over all text
     FactorCheck also;        // facts.also, checked before a span of a triggered rule is searched
+    // A rule with a capture group: its pattern with long counted repetitions cut to
+    // kShortRange (CapRepeats), which finds the same matches and submatches on a range that
+    // short from a smaller program (RE2's submatch search costs in proportion to its size).
+    std::unique_ptr<RE2> short_re;
+    // The program to search a range of `len` bytes with.
+    const RE2& ForRange(size_t len) const { return short_re && len <= kShortRange ? *short_re : *re; }
   };
+  static constexpr uint32_t kShortRange = 32;
   RuleSet() = default;
   std::unique_ptr<RE2::Set> set_;
   // All rules as one alternation, in rule order: one DFA pass finds the next match of any

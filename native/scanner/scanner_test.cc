@@ -160,16 +160,57 @@ int main() {
     CHECK(neg.understood && !neg.bytes.test('a') && !neg.bytes.test('A') && neg.bytes.test('b'), "a negated class under (?i) excludes both cases");
   }
   {
+    // Repetitions cut to k: on every range of at most k bytes, the same match and submatches
+    // (anchored and not), including where RE2's preference order between parses decides them.
+    const char* patterns[] = {
+        "(?i)(?:\\b|_)(?:secret|secret_?key|token)[\"']?[ \\t]{0,4}(?:=|:|=>|:=)[ \\t]{0,4}[\"']?([^\\s\"'<>;,]{8,256})",
+        "(a?" "?)(a{1,40})", "(x{0,50}?)(x{2,60})y?", "((?:ab|a){1,40})(b{0,40})", "(?i)(k[0-9]{1,3}){2,50}",
+        "(\\b\\w{3,100}\\b)", "(.{0,200}?)=(.{1,100})", "(?U)(a{2,90})(a*)", "((?:a|){1,60})(a{0,70})"};
+    RE2::Options o;
+    o.set_encoding(RE2::Options::EncodingLatin1);
+    uint32_t seed = 7;
+    auto next = [&]() { return seed = seed * 1664525u + 1013904223u; };
+    bool same = true, shorter = true;
+    int ranges = 0;
+    for (const char* pat : patterns) {
+      std::string cut = CapRepeats(pat, 32);
+      RE2 full(pat, o), capped(cut.empty() ? std::string(pat) : cut, o);
+      shorter = shorter && full.ok() && capped.ok() && (cut.empty() || capped.ProgramSize() < full.ProgramSize());
+      int ng = full.NumberOfCapturingGroups() + 1;
+      for (int round = 0; round < 12 && same; ++round) {
+        std::string t;
+        size_t len = 1 + next() % 120;
+        while (t.size() < len) t.push_back("aAbxXyk0123=_ \n:;tokenTOKEN"[next() % 27]);
+        re2::StringPiece text(t), g1[8], g2[8];
+        for (size_t from = 0; from <= t.size() && same; ++from)
+          for (size_t to = from; to <= t.size() && to - from <= 32 && same; ++to)
+            for (RE2::Anchor a : {RE2::UNANCHORED, RE2::ANCHOR_START}) {
+              bool m1 = full.Match(text, from, to, a, g1, ng), m2 = capped.Match(text, from, to, a, g2, ng);
+              same = m1 == m2;
+              for (int k = 0; same && m1 && k < ng; ++k) same = g1[k].data() == g2[k].data() && g1[k].size() == g2[k].size();
+              ++ranges;
+            }
+      }
+    }
+    CHECK(CapRepeats("a{2,40}", 32) == "a{2,32}" && CapRepeats("(?:\\b){0,40}x{5,9}", 32).empty() && CapRepeats("a{40,90}", 32) == "a{40,40}" &&
+              CapRepeats("[{]{1,99}", 8) == "[{]{1,8}" && CapRepeats("\\pL{1,99}", 8).empty(),
+          "repetitions of parts that cannot be empty are cut to k (not below their minimum)");
+    CHECK(same && shorter && ranges > 100000, "a pattern with repetitions cut finds the same submatches on every range of at most k bytes");
+  }
+  {
     // The prefiltered scan equals the scan of every rule over every byte, on each scan level
     // (portable, AVX2, AVX-512 VBMI where the machine has them), for counts, lines and matches.
     auto set = RuleSet::Compile({{"email", "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}", "", 0, 0, {}, {}},
                                  {"ssn", "\\b[0-9]{3}-[0-9]{2}-[0-9]{4}\\b", "", 0, 0, {}, {}},
                                  {"kw", "(?i)\\b(?:internal|confidential) (?:use|data)\\b", "", 0, 0, {}, {}},
                                  {"key", "\\b(AKIA[A-Z0-9]{16})\\b", "", 1, 0, {}, {}},
-                                 {"tail", "value[ \\t]*=[ \\t]*([^\\s]+)", "", 1, 0, {}, {}}},
+                                 {"tail", "value[ \\t]*=[ \\t]*([^\\s]+)", "", 1, 0, {}, {}},
+                                 // Searched with its repetitions cut on short spans.
+                                 {"assign", "(?i)(?:\\b|_)(?:token|api_?key)[ \\t]{0,4}(?:=|:|:=)[ \\t]{0,4}([^\\s;,]{4,256})", "", 1, 0, {}, {}}},
                                 &err);
     const char* pieces[] = {"maria@example.org ", "536-22-8745 ", "Internal Use ", "AKIAABCDEFGHIJKLMNOP ",
-                            "value = s3cr3t\n", "x@y.z ", "123-45-678 ", "a.b@c.de", "valuevalue=", "@@@@"};
+                            "value = s3cr3t\n", "x@y.z ", "123-45-678 ", "a.b@c.de", "valuevalue=", "@@@@",
+                            "token := computeToken(a);", "api_key: ", "_TOKEN=abcdefghijklmnopqrstuvwxyz0123456789"};
     uint32_t seed = 99;
     auto next = [&]() { return seed = seed * 1664525u + 1013904223u; };
     bool same = true;
@@ -180,7 +221,7 @@ int main() {
         size_t len = 1 + next() % 200000;
         while (t.size() < len) {
           uint32_t x = next() % 100;
-          if (x < 15) t += pieces[next() % 10];
+          if (x < 15) t += pieces[next() % 13];
           else t.push_back(" aeiou0123456789-.@=\nAKIvlu"[next() % 28]);
         }
         for (uint32_t cap : {0u, 2u, 64u}) {

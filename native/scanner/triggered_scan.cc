@@ -104,14 +104,16 @@ void StreamScanner::ScanTriggered(const char* p, size_t n, uint64_t abs, uint64_
         size_t from = std::max(s.lo, c.pos);
         if (from > s.hi) break;
         size_t starts = s.hi - from + 1;
+        // Every match searched for lies in [from, s.to).
+        const RE2& re = rule.ForRange(s.to - from);
         if (starts <= kAnchoredStarts || starts * 64 < s.to - from) {
           // A few possible starts: try each, anchored (a failed attempt stops early, and a match
           // needs no reverse pass to find its start: cheaper than one unanchored search up to
           // about eight starts).
           size_t at = from;
-          while (at <= s.hi && !rule.re->Match(text, at, s.to, RE2::ANCHOR_START, groups, ng)) ++at;
+          while (at <= s.hi && !re.Match(text, at, s.to, RE2::ANCHOR_START, groups, ng)) ++at;
           if (at > s.hi) break;
-        } else if (!rule.re->Match(text, from, s.to, RE2::UNANCHORED, groups, ng)) {
+        } else if (!re.Match(text, from, s.to, RE2::UNANCHORED, groups, ng)) {
           break;
         }
         size_t mb = static_cast<size_t>(groups[0].data() - p);
