@@ -199,13 +199,25 @@ async function ingestAndVerify(): Promise<BenchSection[]> {
       n++;
     }
     const readMs = performance.now() - t0;
-    t0 = performance.now();
-    const vs = await verifySpool(stateDir);
-    const vsMs = performance.now() - t0;
+    // Best of three whole verifications: the first also pays for compiling the verifier's code,
+    // which on a 50 000-record spool is a large share and says nothing about the rate on a real
+    // (months-long) chain. The first run's rate is reported next to it.
+    const timedVerify = async (opts?: Parameters<typeof verifySpool>[1]) => {
+      let best = Infinity;
+      let first = 0;
+      let result!: Awaited<ReturnType<typeof verifySpool>>;
+      for (let i = 0; i < 3; i++) {
+        const t = performance.now();
+        result = await verifySpool(stateDir, opts);
+        const ms = performance.now() - t;
+        if (i === 0) first = ms;
+        best = Math.min(best, ms);
+      }
+      return { result, ms: best, firstMs: first };
+    };
+    const { result: vs, ms: vsMs, firstMs: vsFirstMs } = await timedVerify();
     // The same verification with lines read and hashed in TypeScript (as without the audit addon).
-    t0 = performance.now();
-    const vj = await verifySpool(stateDir, { runs: { native: false } });
-    const vjMs = performance.now() - t0;
+    const { result: vj, ms: vjMs } = await timedVerify({ runs: { native: false } });
     t0 = performance.now();
     const [vp] = await verifyPostgres(db.url, { chainId });
     const vpMs = performance.now() - t0;
@@ -226,7 +238,7 @@ async function ingestAndVerify(): Promise<BenchSection[]> {
         title: 'Audit: PostgreSQL ingest',
         command: COMMAND,
         rows: [
-          { metric: `spool backlog → PostgreSQL (${R} records, 2000 per COPY into staging + INSERT … SELECT)`, value: ingest, unit: 'rec/s', baseline: { label: 'one INSERT per record', value: rate(lines.length, naiveMs) }, ratio: ingest / rate(lines.length, naiveMs), target: '≥ 20 k/s' },
+          { metric: `spool backlog → PostgreSQL (${R} records, 2000 per COPY straight into audit_records)`, value: ingest, unit: 'rec/s', baseline: { label: 'one INSERT per record', value: rate(lines.length, naiveMs) }, ratio: ingest / rate(lines.length, naiveMs), target: '≥ 20 k/s' },
           { metric: 'event-loop delay p99 while the sink drains', value: busy.percentile(99) / 1e6, unit: 'ms', baseline: { label: 'idle', value: idle.percentile(99) / 1e6 }, ratio: busy.percentile(99) / Math.max(1, idle.percentile(99)), note: 'what an op answered on the event loop waits at worst, 1 in 100' },
         ],
         notes: ['PostgreSQL 15 with default durability (fsync on), local unix socket; includes conflict checks, derived query columns and checkpoint shipping.'],
@@ -235,7 +247,7 @@ async function ingestAndVerify(): Promise<BenchSection[]> {
         title: 'Audit: verification',
         command: COMMAND,
         rows: [
-          { metric: `verify spool (${vs.records} records, ${vs.checkpoints.total} checkpoints, Merkle roots)`, value: rate(vs.records, vsMs), unit: 'rec/s', baseline: { label: 'read + JSON.parse only', value: rate(n, readMs) }, ratio: rate(vs.records, vsMs) / rate(n, readMs), target: '≥ 500 k/s', note: vs.ok ? 'intact' : `BROKEN ${vs.first?.kind}` },
+          { metric: `verify spool (${vs.records} records, ${vs.checkpoints.total} checkpoints, Merkle roots)`, value: rate(vs.records, vsMs), unit: 'rec/s', baseline: { label: 'read + JSON.parse only', value: rate(n, readMs) }, ratio: rate(vs.records, vsMs) / rate(n, readMs), target: '≥ 500 k/s', note: `${vs.ok ? 'intact' : `BROKEN ${vs.first?.kind}`}; best of 3 runs, the first (cold) ${Math.round(rate(vs.records, vsFirstMs) / 1000)} k rec/s` },
           { metric: 'verify spool, lines read and hashed in TypeScript (addon off)', value: rate(vj.records, vjMs), unit: 'rec/s', baseline: { label: 'with the audit addon', value: rate(vs.records, vsMs) }, ratio: vsMs / vjMs, note: `${vj.ok ? 'intact' : `BROKEN ${vj.first?.kind}`}; ratio: TypeScript rate / addon rate${auditAddon() ? '' : ' (addon NOT loaded: both rows are TypeScript)'}` },
           { metric: `verify PostgreSQL (${vp!.records} records, columns cross-checked)`, value: rate(vp!.records, vpMs), unit: 'rec/s', note: vp!.ok ? 'intact' : `BROKEN ${vp!.first?.kind}` },
           { metric: 'build one record (normalise, RFC 8785, SHA-256)', value: (buildMs * 1000) / K, unit: 'µs', baseline: { label: 'JSON.stringify of the event', value: (strMs * 1000) / K, unit: 'µs' }, ratio: buildMs / strMs, note: 'ratio: times slower than the baseline' },

@@ -106,6 +106,13 @@ export function arrayLiteral(a: string[]): string {
   return `{${a.map((x) => `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
+/** A batch read from the spool with its rows as COPY text (each row led by the chain id field). */
+interface PreparedBatch {
+  lines: CursorLine[];
+  text: string;
+  chainFieldWidth: number;
+}
+
 export class PostgresSink {
   private client: pg.Client | null = null;
   private state: 'connected' | 'down' = 'down';
@@ -113,7 +120,7 @@ export class PostgresSink {
   private confirmedSeq: number;
   private cursor: SpoolCursor | null = null;
   /** The next batch, read while the previous INSERT runs; dropped with the cursor on errors. */
-  private prefetch: Promise<CursorLine[]> | null = null;
+  private prefetch: Promise<PreparedBatch> | null = null;
   private shippedCheckpointSeq = -1;
   private cpOffset = 0;
   private unshipped: StoredCheckpoint[] = [];
@@ -182,13 +189,14 @@ export class PostgresSink {
         await this.connect();
         if (this.confirmedSeq < this.o.durableSeq()) {
           const cursor = (this.cursor ??= this.o.spool.cursor(this.confirmedSeq + 1));
-          const lines = this.prefetch ? await this.prefetch : await cursor.next(this.o.batch, this.o.durableSeq());
+          const batch = this.prefetch ? await this.prefetch : await this.prepare(cursor);
           this.prefetch = null;
+          const { lines } = batch;
           if (lines.length > 0) {
-            const inserting = this.insert(lines);
-            // Read and parse the next batch while PostgreSQL works on this one.
+            const inserting = this.insert(batch);
+            // Read, parse and encode the next batch while PostgreSQL works on this one.
             if (lines[lines.length - 1]!.seq < this.o.durableSeq()) {
-              this.prefetch = cursor.next(this.o.batch, this.o.durableSeq());
+              this.prefetch = this.prepare(cursor);
               this.prefetch.catch(() => {}); // its error, if any, surfaces when awaited
             }
             await inserting;
@@ -255,7 +263,9 @@ export class PostgresSink {
     this.o.onStatus?.(this.status());
   }
 
-  private async insert(lines: CursorLine[]): Promise<void> {
+  /** The next batch from the spool and its COPY text. */
+  private async prepare(cursor: SpoolCursor): Promise<PreparedBatch> {
+    const lines = await cursor.next(this.o.batch, this.o.durableSeq());
     const chainField = copyField(this.o.chainId);
     let text = '';
     for (let n = 0; n < lines.length; n++) {
@@ -270,6 +280,10 @@ export class PostgresSink {
       for (let i = 0; i < row.length; i++) text += '\t' + copyField(row[i] as string | number | null);
       text += '\n';
     }
+    return { lines, text, chainFieldWidth: chainField.length + 1 };
+  }
+
+  private async insert({ lines, text, chainFieldWidth }: PreparedBatch): Promise<void> {
     // One COPY is one statement, so it is atomic without a transaction around it: on a
     // conflict nothing of the batch was stored.
     try {
@@ -278,7 +292,7 @@ export class PostgresSink {
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
     }
-    await this.insertIdempotent(lines, stripFirstField(text, chainField.length + 1));
+    await this.insertIdempotent(lines, stripFirstField(text, chainFieldWidth));
   }
 
   /** The replay path: staging table, INSERT … ON CONFLICT DO NOTHING, stored rows compared. */
