@@ -51,6 +51,11 @@ const CASES: Case[] = [
   { name: 'constant array indexes', rego: 'p := [input.xs[0], input.xs[1], count([x | x := input.xs[5]]), count([x | x := input.o[0]])]', input: { xs: ['a', 'b'], o: { '0': 'zero' } }, want: ['a', 'b', 0, 0] },
   { name: 'array.concat with empty sides', rego: 'p := [array.concat([], input.xs), array.concat(input.xs, []), array.concat(input.xs, input.xs)]', input: { xs: [1] }, want: [[1], [1], [1, 1]] },
   { name: 'functions indexed by a first argument of each kind', rego: 'f("a") := 1\nf(1) := 2\nf(true) := 3\nf(null) := 4\nf(x) := 5 if is_array(x)\np := [f("a"), f(1), f(true), f(null), f([1]), count([y | y := f("zz")]), f(input.s)]', input: { s: 'a' }, want: [1, 2, 3, 4, 5, 0, 1] },
+  // One evaluation runs a rule's plain code (no `with`) and its general code (under `with`).
+  { name: 'a rule evaluated without and under with in one query', rego: 'q := input.x\nr := q + 1\np := [r, y] if y := r with input.x as 7', input: { x: 1 }, want: [2, 8] },
+  { name: 'a function called without and under a mock of its callee', rego: 'g(x) := x\nf(x) := g(x) + 1\np := [f(1), y] if y := f(1) with g as 10', want: [2, 11] },
+  { name: 'a set rule read under with data', rego: 's contains x if some x in data.xs\np := [[x | some x in s], y] if y := [x | some x in s] with data.xs as ["z"]', data: { xs: ['b', 'a'] }, want: [['a', 'b'], ['z']] },
+  { name: 'iteration over empty, one-member and larger sets', rego: 'e contains x if some x in input.none\no contains x if some x in input.one\nm contains x if some x in input.two\np := [[x | some x in e], [x | some x in o], [x | some x in m], count(e), count(o)]', input: { none: [], one: ['a'], two: ['b', 'a'] }, want: [[], ['a'], ['a', 'b'], 0, 1] },
   { name: 'partial objects (closure-compiled) beside generated rules', rego: 'p[k] := v if { some k in ["a", "b"]; v := upper(k) }', want: { a: 'A', b: 'B' } },
 ];
 

@@ -10,7 +10,7 @@ import { ObjBuilder, RSet, type Value, equal, isObj, keyOf, objEntries } from '.
 import { BodyCompiler, type CompileEnv, type DetStep } from './body.js';
 import { Resolver } from './resolve.js';
 import { type TreeNode, nodeValue } from './tree.js';
-import { type GenDef, type GenSetDef, firstOf, generateMembers, generateValue, switchOnString, unionOf } from './gen/def.js';
+import { type GenDef, type GenSetDef, type Variants, firstOf, generateMembers, generateValue, switchOnString, unionOf } from './gen/def.js';
 
 interface Clause {
   run: Step;
@@ -31,9 +31,18 @@ interface Def {
   /** For set-valued leaves (`contains`). */
   member: Getter | null;
   /** The same definition as generated JavaScript (complete rules and functions), when generated. */
-  gen: GenDef | null;
+  gen: Variants<GenDef> | null;
   /** The same partial set definition as generated JavaScript, when generated. */
-  genSet: GenSetDef | null;
+  genSet: Variants<GenSetDef> | null;
+}
+
+/** The two kinds of context generated code is specialised for (see Emitter.build). */
+const VARIANTS = ['plain', 'general'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+/** Whether a context has neither `with` overrides nor mocks (the plain generated code serves it). */
+function isPlain(c: Ctx): boolean {
+  return c.overrides === null && c.mocks === null;
 }
 
 /** Whether rule definitions are also compiled to generated JavaScript (the closures stay the reference). */
@@ -129,7 +138,7 @@ function conflict(msg: string, loc: Location): PolicyError {
 
 /** Evaluates a def's clause chain; returns its value or undefined. `args` for functions. */
 function evalDef(d: Def, c: Ctx, args: Value[] | null, msg: string): Value | undefined {
-  if (d.gen !== null) return d.gen(c, args);
+  if (d.gen !== null) return isPlain(c) ? d.gen.plain(c, args) : d.gen.general(c, args);
   // One frame serves every clause of the chain: each clause writes a slot before reading it,
   // and the argument slots are bound once.
   const f: Frame = { s: d.nslots === 0 ? NO_SLOTS : new Array(d.nslots), c };
@@ -187,6 +196,20 @@ export function compileNode(
   isRootNameFor: (rule: Rule) => (n: string) => boolean,
   opts: CodegenOptions = { codegen: true },
 ): void {
+  const plain = compileEvaluators(node, staticLenOf, envFor, isRootNameFor, opts);
+  // Evaluators that are not generated serve every context alike.
+  node.evaluatePlain = plain?.evaluate ?? node.evaluate;
+  node.callPlain = plain?.call ?? node.call;
+}
+
+/** Sets node.evaluate/call; returns the plain variants where generated code has them. */
+function compileEvaluators(
+  node: TreeNode,
+  staticLenOf: (r: Rule) => number,
+  envFor: (rule: Rule) => (r: Resolver) => CompileEnv,
+  isRootNameFor: (rule: Rule) => (n: string) => boolean,
+  opts: CodegenOptions,
+): { evaluate?: TreeNode['evaluate']; call?: TreeNode['call'] } | null {
   const rules = node.rules.filter((r) => !r.isDefault);
   const defaults = node.rules.filter((r) => r.isDefault);
   const kind = node.kind!;
@@ -227,20 +250,20 @@ export function compileNode(
       return byKey.get(keyOf(a0)) ?? always;
     };
     if (node.generated) {
-      // Each candidate list as one generated dispatcher over its definitions.
+      // Each candidate list as one generated dispatcher over its definitions, per variant.
       const fallback = defDef === null ? null : defaultOf;
-      const tryAll = (ds: Def[]): GenDef => firstOf(ds.map((d) => d.gen!), ds.map((d) => () => conflict(msg, d.rule.loc)), fallback);
-      const allFn = tryAll(defs);
-      const alwaysFn = tryAll(always);
-      const keyFns = new Map([...byKey].map(([k, ds]) => [k, tryAll(ds)]));
-      if (!useIndex) {
-        node.call = (args, c) => allFn(c, args);
-        return;
-      }
-      // Other scalars (numbers, booleans, null) by their key; strings by a generated switch.
-      const byOtherKey = (c: Ctx, args: Value[] | null): Value | undefined => (keyFns.get(keyOf(args![0]!)) ?? alwaysFn)(c, args);
-      node.call = switchOnString([...byString].map(([k, ds]) => [k, tryAll(ds)]), alwaysFn, allFn, byOtherKey);
-      return;
+      const callOf = (v: Variant): TreeNode['call'] => {
+        const tryAll = (ds: Def[]): GenDef => firstOf(ds.map((d) => d.gen![v]), ds.map((d) => () => conflict(msg, d.rule.loc)), fallback);
+        const allFn = tryAll(defs);
+        if (!useIndex) return (args, c) => allFn(c, args);
+        const alwaysFn = tryAll(always);
+        const keyFns = new Map([...byKey].map(([k, ds]) => [k, tryAll(ds)]));
+        // Other scalars (numbers, booleans, null) by their key; strings by a generated switch.
+        const byOtherKey = (c: Ctx, args: Value[] | null): Value | undefined => (keyFns.get(keyOf(args![0]!)) ?? alwaysFn)(c, args);
+        return switchOnString([...byString].map(([k, ds]) => [k, tryAll(ds)]), alwaysFn, allFn, byOtherKey);
+      };
+      node.call = callOf('general');
+      return { call: callOf('plain') };
     }
     node.call = (args, c) => {
       let result: Value | undefined;
@@ -254,7 +277,7 @@ export function compileNode(
       }
       return result === undefined ? defaultOf(c) : result;
     };
-    return;
+    return null;
   }
   if (kind === 'complete') {
     const msg = COMPLETE_CONFLICT;
@@ -263,25 +286,27 @@ export function compileNode(
     const det = cl ? (cl.run as DetStep).test : undefined;
     if (node.generated && defs.length > 1) {
       const fallback = defDef === null ? null : defaultOf;
-      node.evaluate = firstOf(
-        defs.map((d) => d.gen!),
-        defs.map((d) => () => conflict(msg, d.rule.loc)),
-        fallback,
-      ) as (c: Ctx) => Value | undefined;
-      return;
+      const evaluateOf = (v: Variant): TreeNode['evaluate'] =>
+        firstOf(
+          defs.map((d) => d.gen![v]),
+          defs.map((d) => () => conflict(msg, d.rule.loc)),
+          fallback,
+        ) as TreeNode['evaluate'];
+      node.evaluate = evaluateOf('general');
+      return { evaluate: evaluateOf('plain') };
     }
     if (only && only.gen !== null) {
-      const gen = only.gen;
-      if (defDef === null) {
+      const evaluateOf = (variant: Variant): TreeNode['evaluate'] => {
+        const gen = only.gen![variant];
         // No default: the generated definition is the evaluator (a rule takes no arguments).
-        node.evaluate = gen as (c: Ctx) => Value | undefined;
-        return;
-      }
-      node.evaluate = (c) => {
-        const v = gen(c, null);
-        return v !== undefined || defDef === null ? v : defaultOf(c);
+        if (defDef === null) return gen as TreeNode['evaluate'];
+        return (c) => {
+          const v = gen(c, null);
+          return v !== undefined ? v : defaultOf(c);
+        };
       };
-      return;
+      node.evaluate = evaluateOf('general');
+      return { evaluate: evaluateOf('plain') };
     }
     if (only && cl && det !== undefined && cl.valueGen === null) {
       // The common `x := <expr> if <tests>`: one definition, one clause, at most one solution.
@@ -295,7 +320,7 @@ export function compileNode(
         }
         return defDef === null ? undefined : defaultOf(c);
       };
-      return;
+      return null;
     }
     node.evaluate = (c) => {
       let result: Value | undefined;
@@ -308,19 +333,20 @@ export function compileNode(
       }
       return result === undefined ? defaultOf(c) : result;
     };
-    return;
+    return null;
   }
   if (kind === 'set') {
     if (defs.every((d) => d.genSet !== null)) {
-      node.evaluate = unionOf(defs.map((d) => d.genSet!));
-      return;
+      node.evaluate = unionOf(defs.map((d) => d.genSet!.general));
+      return { evaluate: unionOf(defs.map((d) => d.genSet!.plain)) };
     }
     node.evaluate = (c) => {
       const out = new RSet();
       for (let di = 0; di < defs.length; di++) {
         const d = defs[di]!;
         if (d.genSet !== null) {
-          d.genSet(c, out);
+          if (isPlain(c)) d.genSet.plain(c, out);
+          else d.genSet.general(c, out);
           continue;
         }
         const f: Frame = { s: d.nslots === 0 ? NO_SLOTS : new Array(d.nslots), c };
@@ -341,7 +367,7 @@ export function compileNode(
       }
       return out;
     };
-    return;
+    return null;
   }
   // Partial objects, possibly nested (`p[a][b] := v`) and with set leaves (`p[a] contains x`).
   node.evaluate = (c) => {
@@ -375,6 +401,7 @@ export function compileNode(
     }
     return finish(root);
   };
+  return null;
 }
 
 function mergeAt(b: ObjBuilder, k: Value, v: Value, loc: Location): void {

@@ -66,7 +66,7 @@ export function builtinFailure(e: unknown, b: Builtin, c: Ctx, loc: Location | u
 }
 
 export function callUser(node: TreeNode, _key: string, args: Value[], c: Ctx, loc: Location | undefined): Value | undefined {
-  return node.call(args, c, loc);
+  return c.overrides === null && c.mocks === null ? node.callPlain(args, c, loc) : node.call(args, c, loc);
 }
 
 /** Enumerates the cartesian product of several generators. */

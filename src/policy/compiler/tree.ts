@@ -18,6 +18,9 @@ export class TreeNode {
   /** Filled by the rule compiler. */
   evaluate: (c: Ctx) => Value | undefined = () => undefined;
   call: FnImpl = () => undefined;
+  /** `evaluate` and `call` for contexts without `with` overrides or mocks (generated code specialised for them). */
+  evaluatePlain: (c: Ctx) => Value | undefined = () => undefined;
+  callPlain: FnImpl = () => undefined;
   pkgId = -1;
   /** Value depends only on data: shared across evaluations with the same data (see static.ts). */
   isStatic = false;

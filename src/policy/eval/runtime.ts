@@ -44,6 +44,7 @@ export interface RuleNodeRt {
   path: string[];
   isStatic: boolean;
   evaluate(c: Ctx): Value | undefined;
+  evaluatePlain(c: Ctx): Value | undefined;
 }
 
 export class Ctx {
@@ -75,7 +76,7 @@ export class Ctx {
     }
     // No try/finally: an error aborts the whole evaluation, and this context is dropped with it.
     cache[node.id] = PENDING;
-    const v = node.evaluate(this);
+    const v = this.overrides === null && this.mocks === null ? node.evaluatePlain(this) : node.evaluate(this);
     cache[node.id] = v === undefined ? UNDEF : v;
     return v;
   }

@@ -9,6 +9,9 @@ import type { Ctx } from '../../eval/runtime.js';
 import { RSet, type Value, equal } from '../../value.js';
 import type { CompileEnv } from '../steps.js';
 import { BodyGen } from './body.js';
+import type { Variants } from './emitter.js';
+
+export type { Variants } from './emitter.js';
 
 /** Value of a complete rule or function definition; `args` for functions. */
 export type GenDef = (c: Ctx, args: Value[] | null) => Value | undefined;
@@ -32,7 +35,7 @@ function nameOf(rule: Rule): string {
 }
 
 class DefGen extends BodyGen {
-  value(d: DefShape): GenDef {
+  value(d: DefShape): Variants<GenDef> {
     const em = this.em;
     const rule = d.rule;
     em.line('let out;');
@@ -67,7 +70,7 @@ class DefGen extends BodyGen {
     return em.build<GenDef>('c, args', d.nslots, nameOf(rule));
   }
 
-  members(d: DefShape): GenSetDef {
+  members(d: DefShape): Variants<GenSetDef> {
     const em = this.em;
     const B = new Set<number>();
     const label = em.temp('C');
@@ -79,7 +82,7 @@ class DefGen extends BodyGen {
 }
 
 /** Generated evaluator of a complete rule or function definition. */
-export function generateValue(env: CompileEnv, d: DefShape): GenDef {
+export function generateValue(env: CompileEnv, d: DefShape): Variants<GenDef> {
   return new DefGen(env).value(d);
 }
 
@@ -89,6 +92,8 @@ export function generateValue(env: CompileEnv, d: DefShape): GenDef {
  * (the default) answers when none is defined. One call site per definition.
  */
 export function firstOf(parts: GenDef[], conflicts: Array<() => PolicyError>, fallback: ((c: Ctx) => Value | undefined) | null): GenDef {
+  // One definition and no default (an indexed function's usual case): the definition itself, one call less.
+  if (parts.length === 1 && fallback === null) return parts[0]!;
   const names = parts.map((_, i) => `d${i}`);
   const xs = parts.map((_, i) => `x${i}`);
   const lines = names.map((n, i) =>
@@ -120,6 +125,6 @@ export function unionOf(parts: GenSetDef[]): (c: Ctx) => Value {
 }
 
 /** Generated evaluator of a partial set definition (no else chain). */
-export function generateMembers(env: CompileEnv, d: DefShape): GenSetDef {
+export function generateMembers(env: CompileEnv, d: DefShape): Variants<GenSetDef> {
   return new DefGen(env).members(d);
 }

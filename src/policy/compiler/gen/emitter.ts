@@ -41,6 +41,14 @@ export function loopOver(em: Emitter, x: string, label: string): { key: string; 
   return { key: `(${it} === null ? ${i} : ${it}.k[${i}])`, value: `${vs}[${i}]` };
 }
 
+/** A generated function for contexts without `with` (plain) and for any context (general). */
+export interface Variants<T> {
+  plain: T;
+  general: T;
+}
+
+const GENERAL_FLAGS = 'const noOverrides = c.overrides === null;\nconst noMocks = c.mocks === null;';
+
 /** Helpers every generated function may name directly. */
 const RUNTIME: Record<string, unknown> = { lookup, lookupPath, equal, RSet, makeObj, entriesOf, dataAt, nodeValue, builtinFailure, PENDING, UNDEF };
 
@@ -144,10 +152,13 @@ export class Emitter {
   }
 
   /**
-   * Compiles the emitted lines as the body of `function name(params)`; `c` must be one of the
-   * params. The name (made an identifier) shows in stack traces and CPU profiles.
+   * Compiles the emitted lines as the body of `function name(params)`, twice: `plain` for
+   * contexts without `with` overrides or mocks (the flags are constants there, so V8 drops every
+   * branch that serves them), `general` for any context, compiled on its first call (most
+   * policies never use `with`). `c` must be one of the params; there are two. The name (made an
+   * identifier) shows in stack traces and CPU profiles.
    */
-  build<T>(params: string, nslots: number, name = 'generated'): T {
+  build<T>(params: string, nslots: number, name = 'generated'): Variants<T> {
     const names = [...Object.keys(RUNTIME), ...this.consts.map((_, i) => `k${i}`)];
     const values = [...Object.values(RUNTIME), ...this.consts];
     let prologue: string;
@@ -160,10 +171,15 @@ export class Emitter {
       body = body.replace(/\u0001(\d+)\u0002/g, 's$1');
     }
     const fname = name.replace(/[^A-Za-z0-9_$]/g, '_');
+    const compile = (flags: string): T => {
+      const src = `"use strict";\nreturn function ${fname}(${params}) {\n${flags}\n${prologue}\n${body}\n};`;
+      return new Function(...names, src)(...values) as T;
+    };
+    const plain = compile('const noOverrides = true;\nconst noMocks = true;');
+    let general: ((a: unknown, b: unknown) => unknown) | null = null;
     // A context's overrides and mocks are fixed when it is made: test them once per call.
-    const flags = 'const noOverrides = c.overrides === null;\nconst noMocks = c.mocks === null;';
-    const src = `"use strict";\nreturn function ${fname}(${params}) {\n${flags}\n${prologue}\n${body}\n};`;
-    return new Function(...names, src)(...values) as T;
+    const lazy = (a: unknown, b: unknown): unknown => (general ??= compile(GENERAL_FLAGS) as (a: unknown, b: unknown) => unknown)(a, b);
+    return { plain, general: lazy as T };
   }
 
   source(): string {

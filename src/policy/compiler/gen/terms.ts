@@ -245,7 +245,8 @@ export abstract class TermGen extends BodyCompiler {
     em.open('if (noOverrides)');
     em.line(`const ${cache} = ${node.isStatic ? 'c.shared !== null ? c.shared : c.cache' : 'c.cache'};`);
     em.line(`${v} = ${cache}[${node.id}];`);
-    em.line(`if (${v} === undefined) { ${cache}[${node.id}] = PENDING; ${v} = ${n}.evaluate(c); ${cache}[${node.id}] = ${v} === undefined ? UNDEF : ${v}; }`);
+    // Without overrides or mocks, the rule's plain evaluator (its generated code specialised for that).
+    em.line(`if (${v} === undefined) { ${cache}[${node.id}] = PENDING; ${v} = noMocks ? ${n}.evaluatePlain(c) : ${n}.evaluate(c); ${cache}[${node.id}] = ${v} === undefined ? UNDEF : ${v}; }`);
     em.line(`else if (${v} === UNDEF) ${v} = undefined;`);
     em.line(`else if (${v} === PENDING) ${v} = c.ruleValue(${n});`);
     em.close(` else ${v} = dataAt(c, ${em.ref(this.env.root)}, ${em.ref(prefix)});`);
@@ -356,7 +357,10 @@ export abstract class TermGen extends BodyCompiler {
     }
     this.genAll(t.args, B, (xs) => {
       const args = `[${xs.join(', ')}]`;
-      if (r.user) return this.bind(`(noMocks ? ${em.ref(r.user)}.call(${args}, c, ${loc}) : ${inv}(${args}, c, ${loc}))`, k);
+      if (r.user) {
+        const fn = em.ref(r.user);
+        return this.bind(`(noMocks ? (noOverrides ? ${fn}.callPlain(${args}, c, ${loc}) : ${fn}.call(${args}, c, ${loc})) : ${inv}(${args}, c, ${loc}))`, k);
+      }
       const op = r.builtin!.name === 'equal' ? '===' : r.builtin!.name === 'neq' ? '!==' : null;
       if (op && (identityLiteral(t.args[0]!) || identityLiteral(t.args[1]!))) {
         // Against a string, boolean or null constant, OPA's equality is JavaScript's identity.
