@@ -23,11 +23,6 @@ function strings(v: Value | undefined): string[] {
   return out;
 }
 
-/** A field of the decision object: read in place on plain objects (none of these names is inherited). */
-function field(o: PlainObj | RObj, k: 'allow' | 'policy_id' | 'reasoning' | 'alternatives' | 'obligations'): Value | undefined {
-  return o.constructor === Object ? (o as PlainObj)[k] : objGet(o, k);
-}
-
 /** Maps an entrypoint value to a Decision; anything but `allow: true` denies. */
 export function toDecision(v: Value | undefined, entrypoint: string): Decision {
   if (v === undefined) {
@@ -51,15 +46,23 @@ export function toDecision(v: Value | undefined, entrypoint: string): Decision {
       obligations: [],
     };
   }
-  const allow = field(v, 'allow');
-  const id = field(v, 'policy_id');
-  const why = field(v, 'reasoning');
+  if (v.constructor === Object) {
+    // A plain object: each field read in place, by name (one inline cache per field; none of
+    // these names is inherited, so a missing field reads undefined).
+    const o = v as PlainObj;
+    return fromFields(o.allow, o.policy_id, o.reasoning, o.alternatives, o.obligations, entrypoint);
+  }
+  const r = v as RObj;
+  return fromFields(objGet(r, 'allow'), objGet(r, 'policy_id'), objGet(r, 'reasoning'), objGet(r, 'alternatives'), objGet(r, 'obligations'), entrypoint);
+}
+
+function fromFields(allow: Value | undefined, id: Value | undefined, why: Value | undefined, alternatives: Value | undefined, obligations: Value | undefined, entrypoint: string): Decision {
   return {
     allow: allow === true,
     policy_id: typeof id === 'string' ? id : entrypoint,
     reasoning: typeof why === 'string' ? why : allow === true ? 'allowed by policy' : 'denied by policy',
-    alternatives: strings(field(v, 'alternatives')),
-    obligations: strings(field(v, 'obligations')),
+    alternatives: strings(alternatives),
+    obligations: strings(obligations),
   };
 }
 

@@ -110,6 +110,8 @@ const entryKey = (e: [Value, Value]): Value => e[0];
 const FEW_COMPOSITES = 8;
 /** Shared empty set for sets without string members; replaced, never written. */
 const NO_STRINGS: Set<string> = new Set();
+/** The order of every empty set (shared like any set's order: never written); not frozen, so loops over orders see one elements kind. */
+const NO_MEMBERS: Value[] = [];
 /** Shared empty list for sets without composite members; replaced, never written. */
 const NO_COMPOSITES: Value[] = Object.freeze([]) as unknown as Value[];
 
@@ -181,9 +183,9 @@ export class RSet {
   }
   /** Members as an array (unordered). */
   toArray(): Value[] {
-    const out: Value[] = [...this.strs];
-    for (const v of this.other.values()) out.push(v);
-    if (this.few !== null) for (const v of this.few) out.push(v);
+    const out: Value[] = this.strs === NO_STRINGS ? [] : [...this.strs];
+    if (this.other !== EMPTY_MAP) for (const v of this.other.values()) out.push(v);
+    if (this.few !== null) for (let i = 0; i < this.few.length; i++) out.push(this.few[i]!);
     return out;
   }
   /**
@@ -191,7 +193,12 @@ export class RSet {
    * comprehensions, builtins over sets), as in OPA. The array is shared: do not mutate it.
    */
   sorted(): Value[] {
-    return (this.order ??= this.toArray().sort(compare));
+    if (this.order !== null) return this.order;
+    // Empty and one-member sets (no exceptions, one violation) are common: nothing to copy or sort.
+    const n = this.size;
+    if (n === 0) return (this.order = NO_MEMBERS);
+    if (n === 1) return (this.order = this.toArray());
+    return (this.order = this.toArray().sort(compare));
   }
 }
 

@@ -93,6 +93,13 @@ t.test('a custom entrypoint and a boolean decision', async (t) => {
   t.equal(b.decide({ user: 'x' }).allow, false);
 });
 
+t.test('decision fields are read from objects with non-string keys and from partial ones', async (t) => {
+  const src = 'package lacuna\nimport rego.v1\ndecision := {"allow": true, "policy_id": "mixed", "reasoning": "r", "alternatives": {"b", "a"}, "obligations": ["o"], 1: "one"} if input.mixed\ndecision := {"allow": "yes"} if not input.mixed\n';
+  const b = await loadPolicyBundle(dir(t, { 'p.rego': src }));
+  t.same(b.decide({ mixed: true }), { allow: true, policy_id: 'mixed', reasoning: 'r', alternatives: ['a', 'b'], obligations: ['o'] });
+  t.same(b.decide({ mixed: false }), { allow: false, policy_id: 'lacuna/decision', reasoning: 'denied by policy', alternatives: [], obligations: [] });
+});
+
 t.test('a missing path is a bundle_error', async (t) => {
   await t.rejects(loadPolicyBundle('/nonexistent/lacuna-policies'), { code: 'bundle_error' });
 });
