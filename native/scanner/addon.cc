@@ -29,24 +29,22 @@ ScanOptions ReadScanOptions(const Napi::CallbackInfo& info, size_t i) {
   return o;
 }
 
-Napi::Array HitsToJs(Napi::Env env, const RuleSet& rules, const std::vector<RuleHits>& hits) {
-  Napi::Array out = Napi::Array::New(env);
-  uint32_t k = 0;
+Napi::Float64Array HitsToJs(Napi::Env env, const RuleSet&, const std::vector<RuleHits>& hits) {
+  size_t len = 0;
+  for (const RuleHits& h : hits)
+    if (h.count != 0 || h.rejected != 0) len += kPackedHead + h.lines.size();
+  Napi::Float64Array out = Napi::Float64Array::New(env, len);
+  double* d = out.Data();
   for (size_t i = 0; i < hits.size(); ++i) {
     const RuleHits& h = hits[i];
     if (h.count == 0 && h.rejected == 0) continue;
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("rule", Napi::Number::New(env, static_cast<double>(i)));
-    o.Set("id", Napi::String::New(env, rules.spec(i).id));
-    o.Set("count", Napi::Number::New(env, static_cast<double>(h.count)));
-    o.Set("distinct", Napi::Number::New(env, static_cast<double>(h.distinct.size())));
-    o.Set("rejected", Napi::Number::New(env, static_cast<double>(h.rejected)));
-    Napi::Array lines = Napi::Array::New(env);
-    uint32_t j = 0;
-    for (uint64_t l : h.lines) lines.Set(j++, Napi::Number::New(env, static_cast<double>(l)));
-    o.Set("lines", lines);
-    o.Set("saturated", Napi::Boolean::New(env, h.saturated));
-    out.Set(k++, o);
+    *d++ = static_cast<double>(i);
+    *d++ = static_cast<double>(h.count);
+    *d++ = static_cast<double>(h.distinct.size());
+    *d++ = static_cast<double>(h.rejected);
+    *d++ = h.saturated ? 1 : 0;
+    *d++ = static_cast<double>(h.lines.size());
+    for (uint64_t l : h.lines) *d++ = static_cast<double>(l);
   }
   return out;
 }

@@ -74,13 +74,51 @@ export interface ScanOptions {
   prefilter?: boolean;
 }
 
+/**
+ * Per-rule hits as the addon returns them (native/scanner/bindings.h): for each rule with hits,
+ * rule, count, distinct, rejected, saturated (0/1), the number of lines, then the lines.
+ */
+type PackedHits = Float64Array;
+const PACKED_HEAD = 6;
+
+interface NativeStream {
+  write(buf: Buffer): Promise<void>;
+  skip(n: number): Promise<void>;
+  finish(): Promise<{ findings: PackedHits; bytesScanned: number }>;
+  readonly bytesScanned: number;
+}
+
 interface Addon {
   compileRules(specs: NativeRuleSpec[]): RuleSet;
-  scanSync(set: RuleSet, buf: Buffer, opts?: ScanOptions): RawFinding[];
-  scan(set: RuleSet, buf: Buffer, opts?: ScanOptions): Promise<RawFinding[]>;
+  scanSync(set: RuleSet, buf: Buffer, opts?: ScanOptions): PackedHits;
+  scan(set: RuleSet, buf: Buffer, opts?: ScanOptions): Promise<PackedHits>;
   locateSync(set: RuleSet, buf: Buffer, opts?: { binary?: boolean; prefilter?: boolean }): LocatedMatch[];
-  createStream(set: RuleSet, opts?: ScanOptions): ScanStream;
+  createStream(set: RuleSet, opts?: ScanOptions): NativeStream;
   syncMaxBytes: number;
+}
+
+/** Rule ids of each compiled set, asked of the addon once per set. */
+const idsOfSet = new WeakMap<RuleSet, string[]>();
+
+function ruleIds(set: RuleSet): string[] {
+  let ids = idsOfSet.get(set);
+  if (!ids) idsOfSet.set(set, (ids = set.ids()));
+  return ids;
+}
+
+/** RawFinding objects from the packed hits of one scan of `set`. */
+function unpack(set: RuleSet, packed: PackedHits): RawFinding[] {
+  const ids = ruleIds(set);
+  const out: RawFinding[] = [];
+  for (let i = 0; i < packed.length; ) {
+    const rule = packed[i]!;
+    const nlines = packed[i + 5]!;
+    const lines: number[] = new Array<number>(nlines);
+    for (let k = 0; k < nlines; k++) lines[k] = packed[i + PACKED_HEAD + k]!;
+    out.push({ rule, id: ids[rule]!, count: packed[i + 1]!, distinct: packed[i + 2]!, rejected: packed[i + 3]!, lines, saturated: packed[i + 4] !== 0 });
+    i += PACKED_HEAD + nlines;
+  }
+  return out;
 }
 
 /** The repository root: the nearest ancestor of this module holding binding.gyp. */
@@ -127,7 +165,7 @@ export function compileRules(specs: NativeRuleSpec[]): RuleSet {
 /** Synchronous scan for small buffers (at most syncMaxBytes()); larger input throws input_too_large. */
 export function scanSync(set: RuleSet, buf: Buffer, opts?: ScanOptions): RawFinding[] {
   try {
-    return load().scanSync(set, buf, opts);
+    return unpack(set, load().scanSync(set, buf, opts));
   } catch (err) {
     throw fromNative(err);
   }
@@ -136,7 +174,7 @@ export function scanSync(set: RuleSet, buf: Buffer, opts?: ScanOptions): RawFind
 /** Scans on a libuv worker; the buffer is pinned until the promise settles. */
 export async function scan(set: RuleSet, buf: Buffer, opts?: ScanOptions): Promise<RawFinding[]> {
   try {
-    return await load().scan(set, buf, opts);
+    return unpack(set, await load().scan(set, buf, opts));
   } catch (err) {
     throw fromNative(err);
   }
@@ -169,7 +207,11 @@ export function createStream(set: RuleSet, opts?: ScanOptions): ScanStream {
   return {
     write: (buf) => wrap(() => s.write(buf)),
     skip: (n) => wrap(() => s.skip(n)),
-    finish: () => wrap(() => s.finish()),
+    finish: () =>
+      wrap(async () => {
+        const r = await s.finish();
+        return { findings: unpack(set, r.findings), bytesScanned: r.bytesScanned };
+      }),
     get bytesScanned() {
       return s.bytesScanned;
     },

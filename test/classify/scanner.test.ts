@@ -134,3 +134,29 @@ t.test('distinct counts values, not occurrences', async (t) => {
   t.equal(f.distinct, 2);
   t.same(f.lines, [1, 2, 3, 4, 5], 'only the first five lines are kept');
 });
+
+t.test('findings come back whole through the packed N-API result, from scanSync, scan and streams', async (t) => {
+  // Several rules with hits, one with rejections only, a saturated one, no lines and five lines:
+  // every field of every finding, in rule order, the same from the three entry points.
+  const small = compileRules([
+    { id: 'kw', pattern: '(?i)\\binternal use only\\b' },
+    { id: 'ssn', pattern: '\\b[0-9]{3}-[0-9]{2}-[0-9]{4}\\b', validator: 'ssn' },
+    { id: 'never', pattern: 'zzqq[0-9]' },
+    { id: 'email', pattern: '[a-z]+@[a-z]+\\.com', validator: 'email' },
+  ]);
+  const text = ['000-12-3456', 'internal use only', 'x', 'a@acme.com b@acme.com', 'c@acme.com', 'd@acme.com', 'e@acme.com', 'f@acme.com'].join('\n');
+  const expected: RawFinding[] = [
+    { rule: 0, id: 'kw', count: 1, distinct: 1, rejected: 0, lines: [2], saturated: false },
+    { rule: 1, id: 'ssn', count: 0, distinct: 0, rejected: 1, lines: [], saturated: false },
+    { rule: 3, id: 'email', count: 3, distinct: 3, rejected: 0, lines: [4, 4, 5], saturated: true },
+  ];
+  const buf = Buffer.from(text);
+  t.same(scanSync(small, buf, { candidateCap: 3 }), expected, 'scanSync');
+  t.same(await scan(small, buf, { candidateCap: 3 }), expected, 'scan');
+  const st = createStream(small, { candidateCap: 3 });
+  await st.write(buf);
+  t.same((await st.finish()).findings, expected, 'stream');
+  const uncapped = scanSync(small, buf);
+  t.same(uncapped[2], { rule: 3, id: 'email', count: 6, distinct: 6, rejected: 0, lines: [4, 4, 5, 6, 7], saturated: false }, 'five lines kept, not saturated');
+  t.same(scanSync(small, Buffer.from('nothing here')), [], 'no findings: an empty list');
+});
