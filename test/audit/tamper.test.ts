@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { verifySpool, verifyPostgres } from '../../src/audit/sources.js';
-import { GRANTS_SQL, migrate } from '../../src/audit/schema.js';
+import { GRANTS_SQL, MIGRATIONS, migrate } from '../../src/audit/schema.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { referenceVerify } from './fixtures/reference-verifier.js';
 import { buildChain, loadTamperFixtures, mutateCheckpointLines, mutateLines, readSpoolLines, tamperPostgres, writeLines } from './fixtures/tamper-tools.js';
@@ -96,7 +96,32 @@ t.test('the append-only triggers refuse UPDATE, DELETE and TRUNCATE on audit row
   const [v] = await verifyPostgres(db.connectionString, { chainId });
   t.ok(v!.ok, 'chain still verifies');
   const mig = await db.query('SELECT component, version FROM schema_migrations');
-  t.same(mig, [{ component: 'audit', version: 1 }], 'schema version recorded');
+  t.same(mig, [{ component: 'audit', version: 1 }, { component: 'audit', version: 2 }], 'schema versions recorded');
+});
+
+t.test('a database at schema version 1 is migrated to the partial kind index, and queries by kind still find rare events', async (t) => {
+  const db = await startPostgres();
+  t.teardown(() => db.stop());
+  // What a version-1 deployment holds: the first migration only.
+  await db.query(`CREATE TABLE schema_migrations (component text NOT NULL, version integer NOT NULL, name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
+  await db.query(MIGRATIONS[0]!.sql);
+  await db.query(`INSERT INTO schema_migrations (component, version, name) VALUES ('audit', 1, $1)`, [MIGRATIONS[0]!.name]);
+  const c = new pg.Client({ connectionString: db.connectionString });
+  await c.connect();
+  t.teardown(() => c.end());
+  t.same(await migrate(c), [2], 'only the new migration runs');
+  const [idx] = await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'audit_records_kind'`);
+  t.match(idx!.indexdef, /\(kind, "time"\) WHERE \(kind <> 'decision'::text\)/);
+  const log = await buildChain(join(root, 'v1-upgrade'), db.connectionString);
+  const chainId = log.chainId;
+  await log.close({ drainMs: 10000 });
+  // With sequential scans off the planner must show it can answer a rare kind from the partial index.
+  await c.query('SET enable_seqscan = off');
+  const { rows: plan } = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) SELECT seq FROM audit_records WHERE kind = 'genesis'`);
+  t.match(plan.map((r) => r['QUERY PLAN']).join('\n'), /audit_records_kind/, 'a query by a rare kind can use the partial index');
+  const rows = await db.query<{ seq: string }>(`SELECT seq::text FROM audit_records WHERE chain_id = $1 AND kind = 'genesis'`, [chainId]);
+  t.same(rows, [{ seq: '0' }], 'the genesis record is found by kind');
 });
 
 t.test('with the documented roles the daemon ships as a writer that cannot UPDATE or DELETE, and a reader can verify', async (t) => {
@@ -106,7 +131,7 @@ t.test('with the documented roles the daemon ships as a writer that cannot UPDAT
   await db.query('CREATE ROLE lacuna_audit_owner LOGIN; CREATE ROLE lacuna_audit_writer LOGIN; CREATE ROLE lacuna_audit_reader LOGIN; GRANT CREATE ON SCHEMA public TO lacuna_audit_owner');
   const owner = new pg.Client({ connectionString: as('lacuna_audit_owner') });
   await owner.connect();
-  t.same(await migrate(owner), [1], 'the owner applies the migrations');
+  t.same(await migrate(owner), [1, 2], 'the owner applies the migrations');
   t.same(await migrate(owner), [], 'and a second run applies nothing');
   await owner.end();
   await db.query(GRANTS_SQL);
