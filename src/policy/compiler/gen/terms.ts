@@ -366,6 +366,10 @@ export abstract class TermGen extends BodyCompiler {
         // Against a string, boolean or null constant, OPA's equality is JavaScript's identity.
         return this.bind(`(noMocks ? ${xs[0]} ${op} ${xs[1]} : ${inv}(${args}, c, ${loc}))`, k);
       }
+      if (r.builtin!.name === 'internal.member_2') {
+        // `x in s` for a set is the set's own lookup (what member does first), called in place.
+        return this.bind(`(noMocks ? (${xs[1]} instanceof RSet ? ${xs[1]}.has(${xs[0]}) : ${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]})) : ${inv}(${args}, c, ${loc}))`, k);
+      }
       if (r.builtin!.fn2 && xs.length === 2) return this.bind(`(noMocks ? ${em.ref(r.builtin!.fn2)}(${xs[0]}, ${xs[1]}) : ${inv}(${args}, c, ${loc}))`, k);
       const v = em.temp();
       em.line(`let ${v};`);
