@@ -34,6 +34,15 @@ uint8_t LeftOf(const Factor& f) {
   return word && !other ? 1 : other && !word ? 2 : 0;
 }
 
+// How many bytes after a factor's end every match through it still holds (all of them in its
+// after_bytes): a match starts at most `before` bytes ahead of the factor and is min_len long.
+// The tables check them too, so a time of day (10:34:22) no longer passes for the start of an
+// IPv6 address, whose shortest match through `h:hh:` runs on for ten more bytes of hex and ':'.
+uint32_t Tail(const Factor& f) {
+  const uint64_t head = static_cast<uint64_t>(f.before) + f.cls.size();
+  return f.before == kUnboundedLen || f.min_len <= head ? 0 : static_cast<uint32_t>(f.min_len - head);
+}
+
 constexpr size_t kFingerprint = Prefilter::kFp;
 
 bool UseAvx2() {
@@ -149,10 +158,12 @@ void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_
     uint32_t bit = 1u << bucket;
     int half = bucket / 8;
     uint8_t hbit = static_cast<uint8_t>(1u << (bucket % 8));
+    const size_t tail = cls.size() + Tail(*pf.factor);
     for (size_t j = 0; j < kExact; ++j) {
       size_t at = pf.off + j;
       for (size_t b = 0; b < 256; ++b) {
         if (at < cls.size() && !cls[at].test(b)) continue;
+        if (at >= cls.size() && at < tail && !pf.factor->after_bytes.test(b)) continue;
         exact_[j][b] |= bit;
         if (j >= kFingerprint) continue;
         lo_[half][j][b & 15] |= hbit;
@@ -166,7 +177,7 @@ void Prefilter::Build(const std::vector<const std::vector<Factor>*>& factors_by_
                            : left == 0 || (left == 1) != WordByte(static_cast<unsigned char>(b));
       if (ok) prev_[b] |= bit, low_prev_[half][b & 0x7f] |= hbit;
     }
-    factors_.push_back(Entry{pf.rule, pf.factor, cls.data(), static_cast<uint32_t>(cls.size()), pf.off, left});
+    factors_.push_back(Entry{pf.rule, pf.factor, cls.data(), static_cast<uint32_t>(cls.size()), pf.off, left, Tail(*pf.factor)});
   }
   std::vector<std::vector<uint32_t>> lists(kBuckets * 256);
   for (size_t fi = 0; fi < placed.size(); ++fi) {
@@ -197,7 +208,16 @@ void Prefilter::Confirm(const char* p, size_t n, size_t pos, uint32_t mask, std:
       if (f.left && (begin == 0 ? f.left == 2 : (f.left == 1) == WordByte(static_cast<unsigned char>(p[begin - 1])))) continue;
       size_t j = 0;
       while (j < f.len && f.cls[j].test(static_cast<unsigned char>(p[begin + j]))) ++j;
-      if (j == f.len) out->push_back(Hit{f.rule, f.factor, begin});
+      if (j != f.len) continue;
+      // The bytes a match through it still holds after it (the tables checked them only as far
+      // as kExact, and for the whole bucket at once).
+      // A match lies inside the text, so one cut short by its end is none either.
+      const size_t stop = begin + f.len + f.tail;
+      if (stop > n) continue;
+      const ByteClass& after = f.factor->after_bytes;
+      size_t e = begin + f.len;
+      while (e < stop && after.test(static_cast<unsigned char>(p[e]))) ++e;
+      if (e == stop) out->push_back(Hit{f.rule, f.factor, begin});
     }
   }
 }

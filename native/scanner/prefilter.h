@@ -66,6 +66,7 @@ class Prefilter {
     uint32_t len;
     uint32_t fp_off;  // offset of the fingerprint inside the factor
     uint8_t left;     // the byte before the factor: 0 any, 1 not a word byte (or none), 2 a word byte
+    uint32_t tail;    // bytes after the factor every match through it holds (in its after_bytes)
   };
   std::vector<Entry> factors_;
   // Factors of each bucket by the byte at their fingerprint's first position, so a candidate
