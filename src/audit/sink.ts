@@ -106,6 +106,12 @@ export function arrayLiteral(a: string[]): string {
   return `{${a.map((x) => `"${x.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
+/** One connection to PostgreSQL, and whether it has created its audit_ingest temporary table. */
+interface Connection {
+  client: pg.Client;
+  staged: boolean;
+}
+
 /** A batch read from the spool with its rows as COPY text (each row led by the chain id field). */
 interface PreparedBatch {
   lines: CursorLine[];
@@ -114,7 +120,12 @@ interface PreparedBatch {
 }
 
 export class PostgresSink {
-  private client: pg.Client | null = null;
+  /**
+   * Two connections, so that one batch's COPY (and the WAL flush of its commit) overlaps the
+   * next one's: the first also migrates, registers the chain and ships checkpoints. Batches are
+   * confirmed strictly in seq order, whichever commits first.
+   */
+  private conns: Connection[] = [];
   private state: 'connected' | 'down' = 'down';
   private lastError: string | undefined;
   private confirmedSeq: number;
@@ -129,8 +140,6 @@ export class PostgresSink {
   private loop: Promise<void> | null = null;
   private backoff: number;
   private lastPersist = 0;
-  /** The connection has its audit_ingest temporary table. */
-  private staged = false;
 
   constructor(private readonly o: SinkOptions) {
     this.confirmedSeq = o.confirmedSeq;
@@ -166,8 +175,9 @@ export class PostgresSink {
     await this.loop;
     await this.prefetch?.catch(() => {});
     await this.cursor?.close();
-    await this.client?.end().catch(() => {});
-    this.client = null;
+    const conns = this.conns;
+    this.conns = [];
+    await Promise.all(conns.map((c) => c.client.end().catch(() => {})));
   }
 
   private sleep(ms: number): Promise<void> {
@@ -189,18 +199,35 @@ export class PostgresSink {
         await this.connect();
         if (this.confirmedSeq < this.o.durableSeq()) {
           const cursor = (this.cursor ??= this.o.spool.cursor(this.confirmedSeq + 1));
-          const batch = this.prefetch ? await this.prefetch : await this.prepare(cursor);
+          const first = this.prefetch ? await this.prefetch : await this.prepare(cursor);
           this.prefetch = null;
-          const { lines } = batch;
-          if (lines.length > 0) {
-            const inserting = this.insert(batch);
-            // Read, parse and encode the next batch while PostgreSQL works on this one.
-            if (lines[lines.length - 1]!.seq < this.o.durableSeq()) {
+          if (first.lines.length > 0) {
+            // Up to one batch per connection in flight; the next one is read, parsed and encoded
+            // while PostgreSQL stores them.
+            const flight = [{ batch: first, done: this.insert(first, this.conns[0]!) }];
+            const more = () => flight[flight.length - 1]!.batch.lines.at(-1)!.seq < this.o.durableSeq();
+            let readError: unknown;
+            if (this.conns.length > 1 && more()) {
+              try {
+                const second = await this.prepare(cursor);
+                if (second.lines.length > 0) flight.push({ batch: second, done: this.insert(second, this.conns[1]!) });
+              } catch (err) {
+                readError = err;
+              }
+            }
+            if (readError === undefined && more()) {
               this.prefetch = this.prepare(cursor);
               this.prefetch.catch(() => {}); // its error, if any, surfaces when awaited
             }
-            await inserting;
-            this.confirm(lines[lines.length - 1]!.seq);
+            // Every batch settles before anything is thrown, so a failed one never leaves another
+            // running on a connection about to be dropped; one that committed after a failed
+            // one is simply found again, and compared, on the replay.
+            const settled = await Promise.allSettled(flight.map((f) => f.done));
+            for (const [i, r] of settled.entries()) {
+              if (r.status === 'rejected') throw r.reason;
+              this.confirm(flight[i]!.batch.lines.at(-1)!.seq);
+            }
+            if (readError !== undefined) throw readError;
           }
         }
         await this.shipCheckpoints();
@@ -223,22 +250,28 @@ export class PostgresSink {
   }
 
   private async dropConnection(): Promise<void> {
-    const c = this.client;
-    this.client = null;
+    const conns = this.conns;
+    this.conns = [];
     await this.prefetch?.catch(() => {});
     this.prefetch = null;
     await this.cursor?.close().catch(() => {});
     this.cursor = null; // re-read from confirmedSeq + 1 after reconnecting
-    await c?.end().catch(() => {});
+    await Promise.all(conns.map((c) => c.client.end().catch(() => {})));
   }
 
-  private async connect(): Promise<void> {
-    if (this.client) return;
+  private newClient(): pg.Client {
     const c = new pg.Client({ connectionString: this.o.connectionString, connectionTimeoutMillis: 3000, query_timeout: 30000, application_name: 'lacuna-fs audit sink' });
     c.on('error', () => {
       // The next query fails and run() reconnects; without a listener the error would crash the daemon.
       this.state = 'down';
     });
+    return c;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.conns.length > 0) return;
+    const c = this.newClient();
+    const extra = this.newClient();
     try {
       await c.connect();
       await migrate(c);
@@ -252,12 +285,16 @@ export class PostgresSink {
         this.o.log.warn({ confirmedSeq: this.confirmedSeq }, 'audit sink: PostgreSQL holds none of this chain; re-sending from the spool');
         this.confirmedSeq = Math.min(this.confirmedSeq, this.o.spool.firstSeq() - 1);
       }
+      await extra.connect();
     } catch (err) {
       await c.end().catch(() => {});
+      await extra.end().catch(() => {});
       throw err;
     }
-    this.client = c;
-    this.staged = false;
+    this.conns = [
+      { client: c, staged: false },
+      { client: extra, staged: false },
+    ];
     this.state = 'connected';
     this.lastError = undefined;
     this.o.onStatus?.(this.status());
@@ -283,29 +320,29 @@ export class PostgresSink {
     return { lines, text, chainFieldWidth: chainField.length + 1 };
   }
 
-  private async insert({ lines, text, chainFieldWidth }: PreparedBatch): Promise<void> {
+  private async insert({ lines, text, chainFieldWidth }: PreparedBatch, conn: Connection): Promise<void> {
     // One COPY is one statement, so it is atomic without a transaction around it: on a
     // conflict nothing of the batch was stored.
     try {
-      await copyText(this.client!, COPY_DIRECT, text);
+      await copyText(conn.client, COPY_DIRECT, text);
       return;
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
     }
-    await this.insertIdempotent(lines, stripFirstField(text, chainFieldWidth));
+    await this.insertIdempotent(lines, stripFirstField(text, chainFieldWidth), conn);
   }
 
-  /** The replay path: staging table, INSERT … ON CONFLICT DO NOTHING, stored rows compared. */
-  private async insertIdempotent(lines: CursorLine[], stagingText: string): Promise<void> {
-    const c = this.client!;
+  /** The replay path, on the batch's own connection: staging table, INSERT … ON CONFLICT DO NOTHING, stored rows compared. */
+  private async insertIdempotent(lines: CursorLine[], stagingText: string, conn: Connection): Promise<void> {
+    const c = conn.client;
     let rows: { seq: string }[];
     await c.query('BEGIN');
     try {
-      if (!this.staged) await c.query(CREATE_STAGING);
+      if (!conn.staged) await c.query(CREATE_STAGING);
       await copyText(c, COPY_STAGING, stagingText);
       ({ rows } = await c.query<{ seq: string }>(INSERT_RECORDS, [this.o.chainId]));
       await c.query('COMMIT');
-      this.staged = true; // created in a committed transaction: it lasts as long as the connection
+      conn.staged = true; // created in a committed transaction: it lasts as long as the connection
     } catch (err) {
       await c.query('ROLLBACK').catch(() => {});
       throw err;
@@ -330,7 +367,7 @@ export class PostgresSink {
     this.readNewCheckpoints();
     const todo = this.unshipped.filter((c) => c.seq > this.shippedCheckpointSeq && c.seq <= this.confirmedSeq && c.chain_id === this.o.chainId);
     if (todo.length === 0) return;
-    const c = this.client!;
+    const c = this.conns[0]!.client;
     for (const k of todo) {
       const { frontier: _f, ...signed } = k as StoredCheckpoint;
       const text = checkpointLine(signed);
