@@ -46,6 +46,12 @@ int main() {
   CHECK(!EmailValid("a@example.com", 13) && !EmailValid("x@mail.example.org", 18) && !EmailValid("a@b.test", 8),
         "reserved domains");
   CHECK(!EmailValid("a..b@x.com", 10) && !EmailValid("a@-x.com", 8), "malformed local part / label");
+  {
+    std::string longer = std::string(60, 'm') + "@" + std::string(250, 'd') + ".Com";  // past the stack buffer
+    CHECK(!EmailValid("NoReply@Acme-Corp.com", 21) && EmailValid("Maria@Acme-Corp.COM", 19) && EmailValid(longer.data(), longer.size()) &&
+              !EmailValid((longer + "x.PNG").data(), longer.size() + 5),
+          "email: role mailboxes and file types refused, any case, short and long");
+  }
   CHECK(Ipv4Public("81.2.69.160", 11) && !Ipv4Public("10.1.2.3", 8) && !Ipv4Public("01.2.3.4", 8) &&
             !Ipv4Public("256.1.1.1", 9) && !Ipv4Public("203.0.113.5", 11),
         "IPv4 public unicast only");
