@@ -1,7 +1,7 @@
 // The decision document: how an entrypoint's value becomes a Decision, and the
 // fail-closed shapes for undefined results and evaluation errors.
 
-import { type PlainObj, type RObj, type Value, isObj, objGet, stringify, toJSON } from './value.js';
+import { type PlainObj, type RObj, RSet, type Value, isObj, objGet, stringify, toJSON } from './value.js';
 
 export interface Decision {
   allow: boolean;
@@ -13,12 +13,23 @@ export interface Decision {
 
 function strings(v: Value | undefined): string[] {
   if (v === undefined || v === null) return [];
-  const xs = Array.isArray(v) ? v : typeof v === 'object' && 'sorted' in v ? (toJSON(v) as Value[]) : [v];
-  // A fresh array (the policy's values may be cached and shared); a loop, not map, on the hot path.
-  const out = new Array<string>(xs.length);
+  if (Array.isArray(v)) {
+    // The usual case, a list of strings: copied whole (the policy's values may be cached and shared).
+    let allStrings = true;
+    for (let i = 0; i < v.length; i++) {
+      if (typeof v[i] !== 'string') {
+        allStrings = false;
+        break;
+      }
+    }
+    if (allStrings) return v.slice() as string[];
+  }
+  // A set: its members in order, as JSON values (sets inside become arrays); any other value is one entry.
+  const xs = Array.isArray(v) ? v : v instanceof RSet ? (toJSON(v) as Value[]) : [v];
+  const out: string[] = [];
   for (let i = 0; i < xs.length; i++) {
     const x = xs[i]!;
-    out[i] = typeof x === 'string' ? x : stringify(x);
+    out.push(typeof x === 'string' ? x : stringify(x));
   }
   return out;
 }

@@ -100,6 +100,12 @@ t.test('decision fields are read from objects with non-string keys and from part
   t.same(b.decide({ mixed: false }), { allow: false, policy_id: 'lacuna/decision', reasoning: 'denied by policy', alternatives: [], obligations: [] });
 });
 
+t.test('decision lists: strings as they are, other values as JSON text, sets in order', async (t) => {
+  const src = 'package lacuna\nimport rego.v1\ndecision := {"allow": false, "policy_id": "p", "reasoning": "r", "alternatives": ["a", 1, {"k": {2, 1}}], "obligations": {"z", [1]}}\n';
+  const b = await loadPolicyBundle(dir(t, { 'p.rego': src }));
+  t.same(b.decide({}), { allow: false, policy_id: 'p', reasoning: 'r', alternatives: ['a', '1', '{"k":[1,2]}'], obligations: ['z', '[1]'] });
+});
+
 t.test('a missing path is a bundle_error', async (t) => {
   await t.rejects(loadPolicyBundle('/nonexistent/lacuna-policies'), { code: 'bundle_error' });
 });

@@ -58,10 +58,11 @@ function countOf(v: Value): number {
 export function member(x: Value, c: Value): boolean {
   if (c instanceof RSet) return c.has(x);
   if (Array.isArray(c)) {
-    for (const y of c) if (equal(x, y)) return true;
+    // A string equals only the same string (no number/bigint or composite equality): the engine's own search.
+    if (typeof x === 'string') return c.includes(x);
+    for (let i = 0; i < c.length; i++) if (equal(x, c[i]!)) return true;
     return false;
   }
-  if (c instanceof RSet) return c.has(x);
   if (isObj(c)) {
     for (const [, y] of objEntries(c)) if (equal(x, y)) return true;
     return false;
