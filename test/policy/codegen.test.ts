@@ -58,6 +58,13 @@ const CASES: Case[] = [
   { name: 'iteration over empty, one-member and larger sets', rego: 'e contains x if some x in input.none\no contains x if some x in input.one\nm contains x if some x in input.two\np := [[x | some x in e], [x | some x in o], [x | some x in m], count(e), count(o)]', input: { none: [], one: ['a'], two: ['b', 'a'] }, want: [[], ['a'], ['a', 'b'], 0, 1] },
   { name: 'membership in sets, arrays and objects', rego: 's := {"a", 1, [1], {"k": 2}}\np := ["a" in s, 1.0 in s, [1] in s, {"k": 2} in s, "z" in s, 2 in s, "a" in ["a"], "a" in {"k": "a"}, "k" in {"k": "a"}, "a" in "a", 1.0 in [2, 1], "1" in [1], input.big in [1, input.big], [1] in [[1]]]', input: { big: 1795000000000000000n }, want: [true, true, true, true, false, false, true, true, false, false, true, false, true, true] },
   { name: 'type predicates on every kind', rego: 'vals := [null, true, 1, 1795000000000000000, "s", [1], {"k": 1}, {1}, {1: "n"}]\np := [[is_null(v), is_boolean(v), is_number(v), is_string(v), is_array(v), is_object(v), is_set(v)] | some v in vals]', want: [[true, false, false, false, false, false, false], [false, true, false, false, false, false, false], [false, false, true, false, false, false, false], [false, false, true, false, false, false, false], [false, false, false, true, false, false, false], [false, false, false, false, true, false, false], [false, false, false, false, false, true, false], [false, false, false, false, false, false, true], [false, false, false, false, false, true, false]] },
+  {
+    name: 'object.get along constant keys',
+    rego: 'r := {1: {"b": "num"}}\np := [object.get(input.o, ["a", "b"], "d"), object.get(input.o, ["a", "x"], "d"), object.get(input.o, ["l", "b"], "d"), object.get(input.o, ["constructor"], "d"), object.get({"k": r}, ["k", 1, "b"], "d"), object.get(input.o, ["a", "n"], "d"), object.get(input.o, ["z"], null)]',
+    input: { o: { a: { b: 'ab', n: null }, l: [{ b: 1 }] } },
+    want: ['ab', 'd', 'd', 'd', 'num', null, null],
+  },
+  { name: 'object.get of a non-object is a type error', rego: 'p := object.get(input.s, ["a"], "d")', input: { s: 'x' }, wantCode: 'eval_type_error' },
   { name: 'partial objects (closure-compiled) beside generated rules', rego: 'p[k] := v if { some k in ["a", "b"]; v := upper(k) }', want: { a: 'A', b: 'B' } },
 ];
 

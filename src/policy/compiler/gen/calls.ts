@@ -37,3 +37,20 @@ export function emitBuiltin(em: Emitter, v: string, b: Builtin, xs: string[], in
   em.line(`if (!noMocks) ${v} = ${inv}(${args}, c, ${loc});`);
   em.line(`else try { ${v} = ${direct}; } catch (${e}) { ${v} = builtinFailure(${e}, ${em.ref(b)}, c, ${loc}); }`);
 }
+
+/** A key every plain object reads in place: not inherited from Object.prototype. */
+export function plainKey(k: string): boolean {
+  return !(k in Object.prototype) && k !== '__proto__';
+}
+
+/** `object.get(o, [<constant plain keys>], d)`: the keys, else null. */
+export function constantKeyPath(t: Term & { t: 'call' }): string[] | null {
+  const p = t.args[1];
+  if (t.args.length !== 3 || p === undefined || p.t !== 'array' || p.items.length === 0) return null;
+  const keys: string[] = [];
+  for (const x of p.items) {
+    if (x.t !== 'scalar' || typeof x.v !== 'string' || !plainKey(x.v)) return null;
+    keys.push(x.v);
+  }
+  return keys;
+}

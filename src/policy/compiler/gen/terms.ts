@@ -9,7 +9,7 @@ import type { Body, Term } from '../../ast.js';
 import type { Ctx, Getter, Step } from '../../eval/runtime.js';
 import { isConstTerm, type TermC, unsafe } from '../steps.js';
 import { BodyCompiler } from '../body.js';
-import { emitBuiltin, identityLiteral, prepared, stringFormat } from './calls.js';
+import { constantKeyPath, emitBuiltin, identityLiteral, prepared, stringFormat } from './calls.js';
 import { type Emitter, loopOver } from './emitter.js';
 
 export type K = (x: string) => void;
@@ -355,8 +355,29 @@ export abstract class TermGen extends BodyCompiler {
         k(v);
       });
     }
+    const keyPath = r.builtin?.name === 'object.get' ? constantKeyPath(t) : null;
     this.genAll(t.args, B, (xs) => {
       const args = `[${xs.join(', ')}]`;
+      if (keyPath !== null) {
+        // object.get of a plain object along constant keys: each step read in place, as a ref
+        // reads it (what the builtin's lookup gives); other objects and types take the builtin.
+        const v = em.temp();
+        const x = em.temp('x');
+        em.line(`let ${v};`);
+        em.open(`if (noMocks && typeof ${xs[0]} === 'object' && ${xs[0]} !== null && ${xs[0]}.constructor === Object)`);
+        em.line(`let ${x} = ${xs[0]};`);
+        for (const key of keyPath) {
+          const kx = em.literal(key);
+          em.line(`if (${x} !== undefined) ${x} = typeof ${x} === 'object' && ${x} !== null && ${x}.constructor === Object ? ${x}[${kx}] : lookup(${x}, ${kx});`);
+        }
+        em.line(`${v} = ${x} === undefined ? ${xs[2]} : ${x};`);
+        em.close();
+        em.open('else');
+        emitBuiltin(em, v, prepared(t, r.builtin!), xs, inv, loc);
+        em.close();
+        em.line(`if (${v} === undefined) ${em.fail}`);
+        return k(v);
+      }
       if (r.user) {
         const fn = em.ref(r.user);
         return this.bind(`(noMocks ? (noOverrides ? ${fn}.callPlain(${args}, c, ${loc}) : ${fn}.call(${args}, c, ${loc})) : ${inv}(${args}, c, ${loc}))`, k);
