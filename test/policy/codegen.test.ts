@@ -65,6 +65,7 @@ const CASES: Case[] = [
     want: ['ab', 'd', 'd', 'd', 'num', null, null],
   },
   { name: 'object.get of a non-object is a type error', rego: 'p := object.get(input.s, ["a"], "d")', input: { s: 'x' }, wantCode: 'eval_type_error' },
+  { name: 'split by a separator', rego: 'p := [split("a//b/", "/"), split("", "/"), split("abc", "bc"), split("aaa", "aa"), split("x", "yy"), split("héé", "")]', want: [['a', '', 'b', ''], [''], ['a', ''], ['', 'a'], ['x'], ['h', 'é', 'é']] },
   { name: 'partial objects (closure-compiled) beside generated rules', rego: 'p[k] := v if { some k in ["a", "b"]; v := upper(k) }', want: { a: 'A', b: 'B' } },
 ];
 
