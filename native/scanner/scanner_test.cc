@@ -77,6 +77,16 @@ int main() {
   }
   CHECK(true, "validators are total on hostile input");
 
+  {
+    // Distinct values: a flat set of hashes, 0 included, equal whatever the insertion order.
+    HashSet a, b;
+    for (uint64_t i = 0; i < 3000; ++i) a.insert(i * 0x9e3779b97f4a7c15ULL), a.insert(i * 0x9e3779b97f4a7c15ULL);
+    for (uint64_t i = 3000; i-- > 0;) b.insert(i * 0x9e3779b97f4a7c15ULL);
+    HashSet c = b;
+    c.insert(12345);
+    CHECK(a.size() == 3000 && a.contains(0) && a == b && !(a == c) && c.size() == 3001 && !a.contains(12345),
+          "distinct-value set: duplicates once, zero kept, order-free equality");
+  }
   CompileError err;
   auto bad = RuleSet::Compile({{"x", "(a", "", 0, 0, {}, {}}}, &err);
   CHECK(!bad && err.id == "x" && err.message.find("missing )") != std::string::npos, "compile error names the rule");
