@@ -7,7 +7,7 @@ import { regoString } from '../builtins/strings.js';
 import { PolicyError } from '../errors.js';
 import { Ctx, type FnImpl, type Frame, type Getter, type Step, lookup } from '../eval/runtime.js';
 import { ObjBuilder, RSet, type Value, equal, isObj, makeObj, objEntriesSorted, objGet, objSize } from '../value.js';
-import { dataAt, nodeValue } from './tree.js';
+import { dataAt, nodeValue, staticDataPath } from './tree.js';
 import { Analysis } from './analysis.js';
 import { type TermC, callBuiltin, callUser, genAll, isConstTerm, toGen, unsafe } from './steps.js';
 
@@ -263,25 +263,7 @@ export abstract class TermCompiler extends Analysis {
 
   protected dataRef(path: Term[], B: Set<number>): TermC {
     const root = this.env.root;
-    const stat: string[] = [];
-    for (const p of path) {
-      if (p.t === 'scalar' && typeof p.v === 'string') stat.push(p.v);
-      else break;
-    }
-    // Walk the virtual tree along the static prefix.
-    let node = root;
-    let i = 0;
-    let offTree = false;
-    while (i < stat.length) {
-      const next = node.children.get(stat[i]!);
-      if (!next) {
-        offTree = !node.isRule;
-        break;
-      }
-      node = next;
-      i++;
-      if (node.isRule) break;
-    }
+    const { keys: stat, node, consumed: i, offTree } = staticDataPath(root, path);
     let baseGet: Getter;
     let consumed: number;
     if (offTree) {

@@ -2,7 +2,7 @@
 // with rules is a virtual document; base documents (JSON data) live beside it.
 // Also holds run-time access to `data` (merging base and virtual, with overrides).
 
-import type { Rule } from '../ast.js';
+import type { Rule, Term } from '../ast.js';
 import { type Ctx, type FnImpl, PENDING, lookupPath, patch } from '../eval/runtime.js';
 import { type PlainObj, type Value, isObj, objEntries } from '../value.js';
 
@@ -46,6 +46,44 @@ export class TreeNode {
     }
     return n;
   }
+}
+
+/** Where a `data` ref's leading constant keys lead in the tree (see staticDataPath). */
+export interface StaticDataPath {
+  /** The ref's leading string keys. */
+  keys: string[];
+  /** The rule or package node reached (the root when nothing was). */
+  node: TreeNode;
+  /** How many of `keys` lead to `node`. */
+  consumed: number;
+  /** The keys left the virtual tree under a node without rules: the value is base data at `keys`. */
+  offTree: boolean;
+}
+
+/**
+ * Walk the tree along the constant prefix of a ref under `data`, stopping at the first rule: what
+ * the closure compiler and the code generator both resolve at compile time.
+ */
+export function staticDataPath(root: TreeNode, path: readonly Term[]): StaticDataPath {
+  const keys: string[] = [];
+  for (const p of path) {
+    if (p.t === 'scalar' && typeof p.v === 'string') keys.push(p.v);
+    else break;
+  }
+  let node = root;
+  let consumed = 0;
+  let offTree = false;
+  while (consumed < keys.length) {
+    const next = node.children.get(keys[consumed]!);
+    if (!next) {
+      offTree = !node.isRule;
+      break;
+    }
+    node = next;
+    consumed++;
+    if (node.isRule) break;
+  }
+  return { keys, node, consumed, offTree };
 }
 
 /** Per-evaluation cache of package values, kept on the Ctx by node. */

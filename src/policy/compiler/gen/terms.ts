@@ -9,6 +9,7 @@ import type { Body, Term } from '../../ast.js';
 import type { Ctx, Getter, Step } from '../../eval/runtime.js';
 import { isConstTerm, type TermC, unsafe } from '../steps.js';
 import { BodyCompiler } from '../body.js';
+import { staticDataPath } from '../tree.js';
 import { constantKeyPath, emitBuiltin, identityLiteral, prepared, stringFormat } from './calls.js';
 import { type Emitter, loopOver } from './emitter.js';
 
@@ -202,26 +203,9 @@ export abstract class TermGen extends BodyCompiler {
   /** `data.…` refs: a rule's value straight from the evaluation cache; other shapes through the closure compiler. */
   protected genDataRef(t: Term & { t: 'ref' }, B: Set<number>, k: K): void {
     const path = t.path;
-    const stat: string[] = [];
-    for (const p of path) {
-      if (p.t === 'scalar' && typeof p.v === 'string') stat.push(p.v);
-      else break;
-    }
     // The same walk as the closure compiler's dataRef: along the virtual tree to a rule, a
     // package node, or off the tree into base data.
-    let node = this.env.root;
-    let i = 0;
-    let offTree = false;
-    while (i < stat.length) {
-      const next = node.children.get(stat[i]!);
-      if (!next) {
-        offTree = !node.isRule;
-        break;
-      }
-      node = next;
-      i++;
-      if (node.isRule) break;
-    }
+    const { keys: stat, node, consumed: i, offTree } = staticDataPath(this.env.root, path);
     const em = this.em;
     if (offTree || !node.isRule) {
       const prefix = offTree ? stat : stat.slice(0, i);
