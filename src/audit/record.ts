@@ -29,7 +29,6 @@ const TAIL_KEYS = BODY_KEYS.filter((k) => k > 'hash');
 const KINDS: ReadonlySet<string> = new Set(AUDIT_KINDS);
 /** Members built here from characters JSON never escapes: time (toISOString) and prev_hash (checked hex). */
 const PLAIN_KEYS: ReadonlySet<string> = new Set(['time', 'prev_hash']);
-const HEX_HASH = /^[0-9a-f]{64}$/;
 
 export interface BuiltRecord {
   record: AuditRecord;
@@ -74,7 +73,7 @@ export function encodeRecord(
   now: () => Date = () => new Date(),
 ): UnsealedRecord {
   if (!KINDS.has(e.kind)) throw new AuditRecordError(`kind: unknown ${JSON.stringify(e.kind)}`);
-  if (!HEX_HASH.test(pos.prevHash)) throw new AuditRecordError(`prev_hash: ${JSON.stringify(pos.prevHash)} is not a SHA-256 hex digest`);
+  if (!isHashHex(pos.prevHash)) throw new AuditRecordError(`prev_hash: ${JSON.stringify(pos.prevHash)} is not a SHA-256 hex digest`);
   // Every member named once, in one literal: one object shape for every record, which the
   // encoder's lookups stay fast on. Absent members are undefined here and left out of the text.
   const body = {
