@@ -56,7 +56,8 @@ export class SinkConflictError extends Error {
 // (a replay after a crash, or a confirmation lost with the connection), the batch goes the
 // idempotent way instead: COPY into a per-connection temporary table, then INSERT … ON CONFLICT
 // DO NOTHING, and rows that were already there are compared byte for byte.
-const STAGING_COLUMNS = `seq bigint, hash text, prev_hash text, record text, kind text, t text, host text, usr text, uid bigint,
+// The same columns as the direct COPY, chain_id first, so both take the same text.
+const STAGING_COLUMNS = `chain_id text, seq bigint, hash text, prev_hash text, record text, kind text, t text, host text, usr text, uid bigint,
   pid bigint, program text, action text, decision text, tier text, tags text[], policy_id text, bundle_hash text,
   paths text[], zones text[]`;
 const CREATE_STAGING = `CREATE TEMPORARY TABLE IF NOT EXISTS audit_ingest (${STAGING_COLUMNS}) ON COMMIT DELETE ROWS`;
@@ -86,17 +87,6 @@ async function copyText(c: pg.Client, sql: string, text: string): Promise<void> 
   await pipeline(Readable.from([Buffer.from(text, 'utf8')]), c.query(copyFrom(sql)));
 }
 
-/** COPY text with the first `width` characters (one field and its tab, the same on every row) cut from each row. */
-export function stripFirstField(text: string, width: number): string {
-  let out = '';
-  for (let at = 0; at < text.length; ) {
-    const nl = text.indexOf('\n', at);
-    out += text.slice(at + width, nl + 1);
-    at = nl + 1;
-  }
-  return out;
-}
-
 /**
  * A PostgreSQL array literal of strings. Ragged per-row arrays cannot travel as one 2-D array
  * parameter, so each row's array goes as text and is cast with ::text[] (every element quoted,
@@ -112,11 +102,10 @@ interface Connection {
   staged: boolean;
 }
 
-/** A batch read from the spool with its rows as COPY text (each row led by the chain id field). */
+/** A batch read from the spool with its rows as COPY text. */
 interface PreparedBatch {
   lines: CursorLine[];
   text: string;
-  chainFieldWidth: number;
 }
 
 export class PostgresSink {
@@ -311,16 +300,14 @@ export class PostgresSink {
       const d = deriveColumns(l.record);
       const row = [l.seq, l.record.hash, l.record.prev_hash, l.line, d.kind, d.time, d.host, d.user, d.uid, d.pid, d.program, d.action,
         d.decision, d.tier, d.tags && arrayLiteral(d.tags), d.policy_id, d.bundle_hash, d.paths && arrayLiteral(d.paths), d.zones && arrayLiteral(d.zones)];
-      // Every row starts with the chain id column, which only the direct COPY reads (the staging
-      // copy is given the text after it, line by line, by stripping that prefix).
       text += chainField;
       for (let i = 0; i < row.length; i++) text += '\t' + copyField(row[i] as string | number | null);
       text += '\n';
     }
-    return { lines, text, chainFieldWidth: chainField.length + 1 };
+    return { lines, text };
   }
 
-  private async insert({ lines, text, chainFieldWidth }: PreparedBatch, conn: Connection): Promise<void> {
+  private async insert({ lines, text }: PreparedBatch, conn: Connection): Promise<void> {
     // One COPY is one statement, so it is atomic without a transaction around it: on a
     // conflict nothing of the batch was stored.
     try {
@@ -329,17 +316,17 @@ export class PostgresSink {
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
     }
-    await this.insertIdempotent(lines, stripFirstField(text, chainFieldWidth), conn);
+    await this.insertIdempotent(lines, text, conn);
   }
 
   /** The replay path, on the batch's own connection: staging table, INSERT … ON CONFLICT DO NOTHING, stored rows compared. */
-  private async insertIdempotent(lines: CursorLine[], stagingText: string, conn: Connection): Promise<void> {
+  private async insertIdempotent(lines: CursorLine[], text: string, conn: Connection): Promise<void> {
     const c = conn.client;
     let rows: { seq: string }[];
     await c.query('BEGIN');
     try {
       if (!conn.staged) await c.query(CREATE_STAGING);
-      await copyText(c, COPY_STAGING, stagingText);
+      await copyText(c, COPY_STAGING, text);
       ({ rows } = await c.query<{ seq: string }>(INSERT_RECORDS, [this.o.chainId]));
       await c.query('COMMIT');
       conn.staged = true; // created in a committed transaction: it lasts as long as the connection
