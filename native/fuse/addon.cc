@@ -215,7 +215,10 @@ Napi::Value Mount(const Napi::CallbackInfo &info) {
   napi_add_env_cleanup_hook(env, [](void *bridge) { static_cast<MountBridge *>(bridge)->Close(); }, &h->bridge);
   h->loop = std::thread([h] {
     fuse_loop_mt(h->state.fuse);
-    LoopEnded(h);
+    // A loop stopped by unmount() is reported by its stopper once libfuse is torn down (see
+    // Unmount); only a loop that ended by itself (the mount was detached from outside) is
+    // reported here.
+    if (!h->stopping.load()) LoopEnded(h);
   });
   return Napi::External<MountHandle>::New(env, h);
 }
@@ -250,7 +253,10 @@ Napi::Value Reply(const Napi::CallbackInfo &info) {
 }
 
 // unmount(handle) — detaches the mount; the dispatcher receives OP_UNMOUNTED when the
-// loop has ended. Never blocks the JavaScript thread: in-flight ops still need replies.
+// loop has ended and libfuse is destroyed. Never blocks the JavaScript thread: in-flight ops
+// still need replies. The notice comes last because JavaScript may exit the process as soon
+// as it has it: exiting while this thread was still inside fuse_unmount/fuse_destroy could
+// crash the process on its way out (a daemon stopped by SIGTERM must exit 0).
 Napi::Value Unmount(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "unmount(handle)");
@@ -262,6 +268,7 @@ Napi::Value Unmount(const Napi::CallbackInfo &info) {
     if (h->loop.joinable()) h->loop.join();
     fuse_unmount(h->state.mountpoint.c_str(), h->state.chan);
     fuse_destroy(h->state.fuse);
+    LoopEnded(h);
   });
   h->stopper.detach();
   return env.Undefined();
